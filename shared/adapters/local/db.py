@@ -1,0 +1,134 @@
+"""The embedded backend's one SQLite database: documents, the event outbox and the task queue.
+
+One connection per thread (SQLite connections are not shared across threads), WAL journal so
+readers never block the writer, and ``BEGIN IMMEDIATE`` for every write transaction so two
+writers serialise instead of failing half way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from shared.ports import StoreUnavailable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    parent TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    data   TEXT NOT NULL,
+    PRIMARY KEY (parent, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id      TEXT NOT NULL,
+    topic           TEXT NOT NULL,
+    subscriber      TEXT NOT NULL,
+    body            BLOB NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    last_error      TEXT,
+    created_at      REAL NOT NULL,
+    UNIQUE (message_id, subscriber)
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS tasks (
+    name            TEXT PRIMARY KEY,
+    target          TEXT NOT NULL,
+    body            BLOB NOT NULL,
+    headers         TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    last_error      TEXT,
+    created_at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_due ON tasks (status, next_attempt_at);
+"""
+
+
+class LocalDatabase:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.connection().executescript(SCHEMA)
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA busy_timeout=30000")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"local database unavailable: {exc}") from exc
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        conn = self.connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"local database unavailable: {exc}") from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StoreUnavailable(f"commit failed: {exc}") from exc
+
+    def read(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        try:
+            return self.connection().execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"local database unavailable: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+_databases: dict[Path, LocalDatabase] = {}
+_databases_lock = threading.Lock()
+
+
+def database(data_dir: Path) -> LocalDatabase:
+    """The shared database of one data directory (one per process)."""
+    path = (Path(data_dir) / "z3.db").resolve()
+    with _databases_lock:
+        db = _databases.get(path)
+        if db is None:
+            db = _databases[path] = LocalDatabase(path)
+        return db
+
+
+def forget(data_dir: Path) -> None:
+    path = (Path(data_dir) / "z3.db").resolve()
+    with _databases_lock:
+        db = _databases.pop(path, None)
+    if db is not None:
+        db.close()

@@ -1,0 +1,230 @@
+"""The embedded backend's EventBus and TaskQueue, and the dispatcher that delivers them.
+
+Both persist what they accept in SQLite before returning (nothing is lost when the process
+dies) and are delivered by :class:`Dispatcher` over HTTP to the local function URLs, in the
+format production uses:
+
+* events: a binary-mode CloudEvent ``google.cloud.pubsub.topic.v1.messagePublished`` whose body
+  is Pub/Sub's push body (what Eventarc sends a gen2 function);
+* tasks: an HTTP POST of the task body with Cloud Tasks' ``X-CloudTasks-*`` headers.
+
+A 2xx answer acknowledges; anything else (or no answer) is retried with exponential backoff,
+like Pub/Sub push and Cloud Tasks do. After ``max_attempts`` the row is parked as ``dead``
+(visible to ``scripts/ops queue``), never silently dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from shared.adapters.local.db import LocalDatabase
+from shared.config import Settings
+from shared.events import PUBSUB_EVENT_TYPE, push_body, subscribers
+from shared.ports import TaskRef
+
+log = logging.getLogger("z3.local.dispatcher")
+
+# (url, body, headers) -> HTTP status; raises on transport failure
+Poster = Callable[[str, bytes, dict[str, str]], int]
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class LocalEventBus:
+    def __init__(self, db: LocalDatabase, settings: Settings,
+                 routes: Callable[[str], tuple[str, ...]] = subscribers) -> None:
+        self._db = db
+        self._settings = settings
+        self._routes = routes
+
+    def publish(self, topic: str, data: bytes, attributes: dict[str, str] | None = None) -> str:
+        message_id = uuid.uuid4().hex
+        attrs = {**(attributes or {}), "z3_topic": topic}
+        now = _now()
+        with self._db.write() as conn:
+            for subscriber in self._routes(topic):
+                body = push_body(
+                    project=self._settings.project, topic=topic,
+                    subscription=f"{self._settings.topic_id(topic)}--{subscriber}",
+                    data=data, attributes=attrs, message_id=message_id, publish_time=_iso(now),
+                )
+                conn.execute(
+                    "INSERT INTO outbox (message_id, topic, subscriber, body, next_attempt_at, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (message_id, topic, subscriber, json.dumps(body).encode(), now, now),
+                )
+        return message_id
+
+
+class LocalTaskQueue:
+    def __init__(self, db: LocalDatabase, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+
+    def enqueue(self, target: str, body: bytes, *, name: str | None = None,
+                schedule_time: dt.datetime | None = None, headers: dict[str, str] | None = None) -> TaskRef:
+        task_name = name or uuid.uuid4().hex
+        now = _now()
+        due = schedule_time.timestamp() if schedule_time is not None else now
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        with self._db.write() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO tasks (name, target, body, headers, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (task_name, target, bytes(body), json.dumps(all_headers), due, now),
+            )
+            return TaskRef(name=task_name, created=cur.rowcount == 1)
+
+
+def requests_poster(timeout: float = 30.0) -> Poster:
+    import requests
+
+    session = requests.Session()
+
+    def post(url: str, body: bytes, headers: dict[str, str]) -> int:
+        return session.post(url, data=body, headers=headers, timeout=timeout).status_code
+
+    return post
+
+
+@dataclass
+class Backoff:
+    """Cloud Tasks' default shape: doubling from min to max."""
+
+    min_seconds: float = 0.1
+    max_seconds: float = 60.0
+    max_attempts: int = 50
+
+    def delay(self, attempts: int) -> float:
+        return min(self.max_seconds, self.min_seconds * (2 ** max(0, attempts - 1)))
+
+
+class Dispatcher:
+    """Delivers due outbox rows and tasks. ``run_once`` for tests, ``start`` for the dev stack."""
+
+    def __init__(self, db: LocalDatabase, settings: Settings, poster: Poster | None = None,
+                 backoff: Backoff | None = None, batch_size: int = 50) -> None:
+        self._db = db
+        self._settings = settings
+        self._post = poster or requests_poster()
+        self._backoff = backoff or Backoff()
+        self._batch = batch_size
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- one pass ------------------------------------------------------------------------------
+    def run_once(self, now: float | None = None) -> int:
+        """Deliver what is due; returns how many deliveries were acknowledged."""
+        now = _now() if now is None else now
+        acked = 0
+        for seq, topic, subscriber, body, attempts in self._db.read(
+            "SELECT seq, topic, subscriber, body, attempts FROM outbox"
+            " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+            (now, self._batch),
+        ):
+            message = json.loads(body)["message"]
+            headers = {
+                "Content-Type": "application/json",
+                "ce-id": message["messageId"],
+                "ce-specversion": "1.0",
+                "ce-type": PUBSUB_EVENT_TYPE,
+                "ce-source": f"//pubsub.googleapis.com/projects/{self._settings.project}/topics/"
+                             f"{self._settings.topic_id(topic)}",
+                "ce-time": message["publishTime"],
+            }
+            ok, error = self._deliver(self._settings.function_url(subscriber), bytes(body), headers)
+            acked += self._settle("outbox", "seq", seq, attempts, ok, error)
+        for name, target, body, headers_json, attempts in self._db.read(
+            "SELECT name, target, body, headers, attempts FROM tasks"
+            " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+            (now, self._batch),
+        ):
+            headers = {
+                **json.loads(headers_json),
+                "X-CloudTasks-QueueName": self._settings.z3_tasks_queue,
+                "X-CloudTasks-TaskName": name,
+                "X-CloudTasks-TaskRetryCount": str(attempts),
+                "X-CloudTasks-TaskExecutionCount": str(attempts),
+            }
+            ok, error = self._deliver(self._settings.function_url(target), bytes(body), headers)
+            acked += self._settle("tasks", "name", name, attempts, ok, error)
+        return acked
+
+    def _deliver(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[bool, str | None]:
+        try:
+            status = self._post(url, body, headers)
+        except Exception as exc:  # noqa: BLE001 - any transport failure means "retry later"
+            return False, f"{type(exc).__name__}"
+        return (200 <= status < 300), (None if 200 <= status < 300 else f"HTTP {status}")
+
+    def _settle(self, table: str, key: str, value: object, attempts: int, ok: bool, error: str | None) -> int:
+        attempts += 1
+        with self._db.write() as conn:
+            if ok:
+                conn.execute(f"UPDATE {table} SET status = 'done', attempts = ?, last_error = NULL WHERE {key} = ?",
+                             (attempts, value))
+                return 1
+            status = "dead" if attempts >= self._backoff.max_attempts else "pending"
+            conn.execute(
+                f"UPDATE {table} SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ? WHERE {key} = ?",
+                (status, attempts, error, _now() + self._backoff.delay(attempts), value),
+            )
+        log.warning("delivery failed, will retry", extra={"table": table, "attempt": attempts, "error": error})
+        return 0
+
+    def pending(self) -> int:
+        (a,), = self._db.read("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+        (b,), = self._db.read("SELECT COUNT(*) FROM tasks WHERE status = 'pending'")
+        return a + b
+
+    def drain(self, timeout: float = 10.0) -> int:
+        """Deliver until nothing is due (retries included) or the timeout passes."""
+        deadline = time.monotonic() + timeout
+        total = 0
+        while time.monotonic() < deadline:
+            total += self.run_once()
+            (due,), = self._db.read(
+                "SELECT (SELECT COUNT(*) FROM outbox WHERE status='pending' AND next_attempt_at <= ?)"
+                " + (SELECT COUNT(*) FROM tasks WHERE status='pending' AND next_attempt_at <= ?)",
+                (_now() + 1.0, _now() + 1.0))
+            if not due:
+                return total
+            time.sleep(0.02)
+        return total
+
+    # -- background ----------------------------------------------------------------------------
+    def start(self, interval: float = 0.05) -> "Dispatcher":
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    delivered = self.run_once()
+                except Exception:  # noqa: BLE001 - the loop must survive a bad row; it is logged
+                    log.exception("dispatcher pass failed")
+                    delivered = 0
+                if not delivered:
+                    self._wake.wait(interval)
+                    self._wake.clear()
+
+        self._thread = threading.Thread(target=loop, name="z3-dispatcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

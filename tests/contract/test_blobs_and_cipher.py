@@ -1,0 +1,53 @@
+"""BlobStore and Cipher contracts."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from shared.ports import NotFound
+
+
+def test_blob_roundtrip_with_digest(ports, marker):
+    blobs = ports.blobs()
+    data = b"RIFF" + bytes(range(256)) * 40
+    path = f"tenants/t1/recordings/{marker}/RE1.wav"
+    info = blobs.put(path, data, content_type="audio/wav")
+    assert info.size == len(data) and info.sha256 == hashlib.sha256(data).hexdigest()
+    assert blobs.get(path) == data
+    stat = blobs.stat(path)
+    assert stat is not None and stat.size == len(data) and stat.content_type == "audio/wav"
+    assert stat.sha256 == info.sha256
+
+
+def test_blob_overwrite_list_delete(ports, marker):
+    blobs = ports.blobs()
+    prefix = f"tenants/t1/exports/{marker}/"
+    blobs.put(prefix + "b.zip", b"one")
+    blobs.put(prefix + "a.zip", b"two")
+    blobs.put(prefix + "b.zip", b"three")
+    blobs.put(f"tenants/t2/exports/{marker}/c.zip", b"other tenant")
+    assert blobs.list(prefix) == [prefix + "a.zip", prefix + "b.zip"]
+    assert blobs.get(prefix + "b.zip") == b"three"
+    blobs.delete(prefix + "a.zip")
+    blobs.delete(prefix + "a.zip")
+    assert blobs.list(prefix) == [prefix + "b.zip"]
+    assert blobs.stat(prefix + "a.zip") is None
+    with pytest.raises(NotFound):
+        blobs.get(prefix + "a.zip")
+
+
+def test_cipher_roundtrip_and_context_binding(ports):
+    cipher = ports.cipher()
+    secret = b"refresh-token-" + bytes(range(40))
+    sealed = cipher.encrypt(secret, "tenants/t1/quickbooks")
+    assert secret not in sealed
+    assert cipher.decrypt(sealed, "tenants/t1/quickbooks") == secret
+    assert cipher.encrypt(secret, "tenants/t1/quickbooks") != sealed  # fresh key and nonce each time
+    with pytest.raises(ValueError):
+        cipher.decrypt(sealed, "tenants/t2/quickbooks")
+    tampered = bytearray(sealed)
+    tampered[-1] ^= 1
+    with pytest.raises(ValueError):
+        cipher.decrypt(bytes(tampered), "tenants/t1/quickbooks")

@@ -1,0 +1,112 @@
+"""``scripts/dev``: the whole product in one process on the embedded backend.
+
+* every function under ``http://127.0.0.1:PORT/<function_name>``, each as functions-framework's
+  own app (what Cloud Functions runs), mounted side by side;
+* the provider sandboxes under ``/_sandbox/<provider>``, with the real SDK clients pointed at
+  them through the ordinary settings (``TWILIO_API_BASE_URL`` ...);
+* the dispatcher that delivers the local event outbox and task queue to the functions;
+* unless ``--no-demo``: a demo business and its simulated day (``tools.demo``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+
+from tools.wsgi import ServerThread, function_app, function_names, mount
+
+
+def sandbox_settings(base_url: str) -> dict[str, str]:
+    """Where the provider SDKs are pointed on the local stack (each sandbox speaks its
+    provider's wire format)."""
+    from tools.sandboxes import registry
+
+    return {setting: f"{base_url}/_sandbox/{name}" for name, (setting, _factory) in registry().items()}
+
+
+def configure_environment(port: int, data_dir: Path) -> dict[str, str]:
+    base = f"http://127.0.0.1:{port}"
+    env = {"Z3_BACKEND": "local", "Z3_DATA_DIR": str(data_dir.resolve()), "PUBLIC_BASE_URL": base,
+           **sandbox_settings(base)}
+    # The dev stack is the process's configuration: the functions it hosts read Settings.
+    os.environ.update(env)
+    from shared.config import reset_settings
+
+    reset_settings()
+    return env
+
+
+def build_app(extra: dict | None = None):
+    from werkzeug.wrappers import Request, Response
+
+    from tools.sandboxes import registry
+
+    names = function_names()
+    apps = {name: function_app(name) for name in names}
+    sandboxes = {f"_sandbox/{name}": factory() for name, (_setting, factory) in registry().items()}
+
+    @Request.application
+    def index(request: Request) -> Response:
+        if request.path.rstrip("/") in ("", "/_z3/health"):
+            return Response(json.dumps({"status": "ok", "functions": names, "sandboxes": sorted(registry())}),
+                            mimetype="application/json")
+        return Response("not found", status=404)
+
+    root = mount({**apps, **sandboxes, **(extra or {})})
+    root.app = index
+    return root, names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/dev", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    parser.add_argument("--data-dir", type=Path, default=Path(".z3data"))
+    parser.add_argument("--no-demo", action="store_true", help="serve without playing the demo")
+    args = parser.parse_args(argv)
+
+    configure_environment(args.port, args.data_dir)
+    from shared import runtime
+    from shared.adapters.local import build_dispatcher
+    from shared.logging import configure, get_logger
+
+    configure("devstack")
+    log = get_logger("z3.dev")
+    app, names = build_app()
+    server = ServerThread(app, port=args.port).start()
+    dispatcher = build_dispatcher(runtime.settings()).start()
+    log.info("serving", extra={"url": server.url, "functions": names})
+    print_line(f"Z3 OS local stack on {server.url}  (data: {args.data_dir.resolve()})")
+    for name in names:
+        print_line(f"  {server.url}/{name}")
+    if not args.no_demo:
+        from tools import demo
+
+        demo.run(server.url, runtime.current(), dispatcher, out=print_line)
+    print_line("Ready. Ctrl-C to stop.")
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    dispatcher.stop()
+    server.stop()
+    return 0
+
+
+def print_line(text: str) -> None:
+    """The dev stack talks to the developer on stdout; logs go to stderr as JSON."""
+    import sys
+
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Serving WSGI apps on loopback in a background thread, and mounting functions side by side.
+
+Used by the dev stack (every function under ``/<name>``), the provider sandboxes and the tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import BaseWSGIServer, make_server
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class ServerThread:
+    """A threaded werkzeug server on 127.0.0.1 (port 0 = a free one)."""
+
+    def __init__(self, app: Callable[..., Any], port: int = 0, host: str = "127.0.0.1") -> None:
+        self.server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self.host = host
+        self.port = self.server.server_port
+        self.url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, name=f"wsgi-{self.port}", daemon=True)
+
+    def start(self) -> "ServerThread":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> "ServerThread":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def function_names(functions_dir: Path = REPO / "functions") -> list[str]:
+    return sorted(p.parent.name for p in functions_dir.glob("*/main.py"))
+
+
+def function_app(name: str, functions_dir: Path = REPO / "functions"):
+    """functions-framework's own app for one function, exactly as Cloud Functions builds it."""
+    import functions_framework
+
+    return functions_framework.create_app(target=name, source=str(functions_dir / name / "main.py"))
+
+
+def mount(apps: dict[str, Callable[..., Any]]) -> DispatcherMiddleware:
+    """``/<name>`` -> app; anything else 404."""
+    return DispatcherMiddleware(NotFound(), {f"/{name}": app for name, app in apps.items()})
