@@ -23,7 +23,7 @@ from tools.wsgi import ServerThread, function_app, function_names, mount
 def sandbox_settings(base_url: str) -> dict[str, str]:
     """Where the provider SDKs are pointed on the local stack (each sandbox speaks its
     provider's wire format)."""
-    from tools.sandboxes import registry
+    from tools.sandboxes.registry import registry
 
     return {setting: f"{base_url}/_sandbox/{name}" for name, (setting, _factory) in registry().items()}
 
@@ -43,7 +43,7 @@ def configure_environment(port: int, data_dir: Path) -> dict[str, str]:
 def build_app(extra: dict | None = None):
     from werkzeug.wrappers import Request, Response
 
-    from tools.sandboxes import registry
+    from tools.sandboxes.registry import registry
 
     names = function_names()
     apps = {name: function_app(name) for name in names}

@@ -1,0 +1,140 @@
+"""The one request/response skeleton every HTTP function uses.
+
+``functions/<name>/main.py`` stays thin::
+
+    @functions_framework.http
+    def sms_inbound(request):
+        return handle(request, "sms_inbound", verify=twilio_form, handler=_handle)
+
+``handle`` maps outcomes to the status codes providers act on:
+
+* :class:`shared.webhooks.InvalidSignature` -> 403 (forged, unsigned, stale: never processed);
+* :class:`BadRequest`, pydantic ``ValidationError``, malformed JSON/form -> 400 with a reason;
+* :class:`shared.ports.StoreUnavailable` (storage or a provider down) -> 503, so the sender
+  retries and nothing is dropped;
+* :class:`shared.idempotency.InProgress` -> 409 (the same event is being processed; retry);
+* anything unexpected -> 500 (logged with the stack, PII redacted). Never a 2xx that drops data.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from shared.logging import get_logger, set_trace_from_headers
+
+log = get_logger("z3.http")
+
+
+class BadRequest(ValueError):
+    """The request is well signed but unusable: answer 4xx with this reason (no PII in it)."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass
+class Reply:
+    body: str | bytes = ""
+    status: int = 200
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, data: Any, status: int = 200) -> "Reply":
+        return cls(json.dumps(data, default=str), status, "application/json")
+
+    @classmethod
+    def xml(cls, body: str, status: int = 200) -> "Reply":
+        return cls(body, status, "text/xml")
+
+    @classmethod
+    def text(cls, body: str, status: int = 200) -> "Reply":
+        return cls(body, status, "text/plain; charset=utf-8")
+
+    def flask(self) -> tuple[Any, int, dict[str, str]]:
+        return self.body, self.status, {"Content-Type": self.content_type, **self.headers}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What a handler needs from the request, read once."""
+
+    function: str
+    method: str
+    raw_body: bytes
+    content_type: str
+    query_string: str
+    headers: Mapping[str, str]
+    args: Mapping[str, str]
+
+    def form(self) -> dict[str, str]:
+        """Form-encoded body as a flat dict (last value wins; Twilio sends each param once)."""
+        from urllib.parse import parse_qsl
+
+        try:
+            return dict(parse_qsl(self.raw_body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+        except UnicodeDecodeError:
+            raise BadRequest("body is not UTF-8") from None
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.raw_body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("body is not valid JSON") from None
+
+
+def incoming(request: Any, function: str) -> Incoming:
+    return Incoming(
+        function=function,
+        method=request.method,
+        raw_body=request.get_data(cache=True),
+        content_type=(request.headers.get("Content-Type") or "").split(";")[0].strip().lower(),
+        query_string=request.query_string.decode("latin-1") if request.query_string else "",
+        headers=request.headers,
+        args=request.args,
+    )
+
+
+def handle(request: Any, function: str, *, handler: Callable[[Incoming], Reply],
+           verify: Callable[[Incoming], None] | None = None, methods: tuple[str, ...] = ("POST",)) -> tuple:
+    """Verify, handle, render; map failures to the statuses in the module docstring."""
+    from pydantic import ValidationError
+
+    from shared.idempotency import InProgress
+    from shared.ports import StoreUnavailable
+    from shared.webhooks import InvalidSignature
+
+    started = time.perf_counter()
+    set_trace_from_headers(request.headers)
+    if request.method not in methods:
+        return Reply.json({"error": "method not allowed"}, 405).flask()
+    req = incoming(request, function)
+    try:
+        if verify is not None:
+            verify(req)
+        reply = handler(req)
+    except InvalidSignature as exc:
+        log.warning("rejected request: bad signature", extra={"reason": str(exc)})
+        reply = Reply.json({"error": "invalid signature"}, 403)
+    except BadRequest as exc:
+        log.info("bad request", extra={"reason": exc.reason})
+        reply = Reply.json({"error": exc.reason}, exc.status)
+    except ValidationError as exc:
+        reasons = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:5]]
+        log.info("bad request", extra={"reason": "; ".join(reasons)})
+        reply = Reply.json({"error": "invalid request", "details": reasons}, 400)
+    except InProgress:
+        reply = Reply.json({"error": "already being processed, retry later"}, 409)
+    except StoreUnavailable as exc:
+        log.error("dependency unavailable, asking the sender to retry", extra={"reason": str(exc)[:200]})
+        reply = Reply.json({"error": "temporarily unavailable, retry"}, 503)
+    except Exception:  # noqa: BLE001 - the one place that turns surprises into a logged 500
+        log.exception("unhandled error")
+        reply = Reply.json({"error": "internal error"}, 500)
+    log.info("request", extra={"status": reply.status, "ms": round((time.perf_counter() - started) * 1000, 2)})
+    return reply.flask()

@@ -1,0 +1,46 @@
+"""Functions under test through functions-framework's own app and test client, on the embedded
+backend (one fresh data directory per test). ``client("sms_inbound")`` gives a test client."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared import runtime
+from shared.config import Settings
+from shared.ports import FixedClock
+from shared.runtime import Ports
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(Z3_BACKEND="local", Z3_DATA_DIR=tmp_path / "data", PUBLIC_BASE_URL="https://z3.example")
+
+
+@pytest.fixture
+def clock():
+    return FixedClock()
+
+
+@pytest.fixture
+def ports(settings, clock):
+    from shared.adapters.local.db import forget
+
+    p = runtime.use(Ports(settings).provide(clock=clock))
+    yield p
+    runtime.reset()
+    p.close()
+    forget(settings.z3_data_dir)
+
+
+@pytest.fixture
+def client(ports):
+    from tools.wsgi import function_app
+
+    cache = {}
+
+    def make(name: str):
+        if name not in cache:
+            cache[name] = function_app(name).test_client()
+        return cache[name]
+
+    return make

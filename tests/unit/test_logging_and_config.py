@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from shared.config import ConfigurationError, Settings
+from shared.logging import JsonFormatter, redact, set_trace_from_headers
+
+
+def _emit(msg, *args, **extra):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("voice_answer", "z3-prod"))
+    logger = logging.getLogger("z3.test.redaction")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.warning(msg, *args, extra=extra)
+    return json.loads(stream.getvalue())
+
+
+def test_log_lines_are_json_for_cloud_logging():
+    set_trace_from_headers({"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1"})
+    entry = _emit("call routed", route="voicemail")
+    assert entry["severity"] == "WARNING"
+    assert entry["function"] == "voice_answer"
+    assert entry["route"] == "voicemail"
+    assert entry["logging.googleapis.com/trace"] == "projects/z3-prod/traces/105445aa7843bc8bf206b12000100000"
+    set_trace_from_headers({})
+
+
+@pytest.mark.parametrize("text", [
+    "caller +13035550100 said hi", "call from (303) 555-0100", "303-555-0100 called", "3035550100",
+    "mail ann.owner+z3@acme.example now", "card 4242 4242 4242 4242 declined", "card 4242424242424242",
+])
+def test_pii_is_redacted_from_messages(text):
+    out = redact(text)
+    for secret in ("3035550100", "555-0100", "555-0100", "ann.owner", "4242 4242", "4242424242424242"):
+        assert secret not in out
+
+
+def test_pii_is_redacted_from_args_and_fields():
+    entry = _emit("sms from %s: %s", "+13035550100", "my email is a@b.example",
+                  body="call me at 720 555 0199", to="+17205550199", sid="SM123", count=3)
+    text = json.dumps(entry)
+    assert "3035550100" not in text and "a@b.example" not in text and "7205550199" not in text
+    assert "555 0199" not in text
+    assert entry["body"] == "[redacted]" and entry["to"] == "[redacted]"
+    assert entry["sid"] == "SM123" and entry["count"] == 3
+
+
+def test_local_mode_runs_on_development_secrets(tmp_path):
+    s = Settings(Z3_DATA_DIR=tmp_path)
+    assert s.backend == "local"
+    assert s.function_url("voice_answer") == "http://127.0.0.1:8080/voice_answer"
+
+
+def test_gcp_mode_refuses_placeholder_and_missing_secrets():
+    with pytest.raises(ConfigurationError) as err:
+        Settings(GOOGLE_CLOUD_PROJECT="z3-prod", PUBLIC_BASE_URL="https://api.z3os.example")
+    assert "TWILIO_AUTH_TOKEN is a placeholder" in str(err.value)
+    with pytest.raises(ConfigurationError) as err:
+        Settings(GOOGLE_CLOUD_PROJECT="z3-prod", PUBLIC_BASE_URL="https://api.z3os.example", TWILIO_AUTH_TOKEN="")
+    assert "TWILIO_AUTH_TOKEN is missing" in str(err.value)
+
+
+def test_gcp_mode_starts_with_real_looking_secrets():
+    secrets = {name: f"sk_real_{i}_value" for i, name in enumerate([
+        "TWILIO_AUTH_TOKEN", "RETELL_API_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "INTUIT_CLIENT_SECRET",
+        "INTUIT_VERIFIER_TOKEN", "RESEND_API_KEY", "RESEND_WEBHOOK_SECRET", "Z3_SESSION_SECRET"])}
+    s = Settings(GOOGLE_CLOUD_PROJECT="z3-prod", PUBLIC_BASE_URL="https://api.z3os.example", **secrets)
+    assert s.backend == "gcp"
+    assert "sk_real" not in repr(s)  # secrets never print
+    with pytest.raises(ConfigurationError):
+        Settings(GOOGLE_CLOUD_PROJECT="z3-prod", PUBLIC_BASE_URL="http://insecure.example", **secrets)
