@@ -1,0 +1,27 @@
+variable "project" { type = string }
+variable "region" {
+  type    = string
+  default = "us-central1"
+}
+variable "public_base_url" {
+  type        = string
+  description = "https URL of the load balancer that routes /<function_name> to each function"
+}
+variable "source_dir" {
+  type        = string
+  description = "Directory holding the content-addressed zips from scripts/package"
+}
+
+# One entry per deployed function. kind: http (providers / people), task (Cloud Tasks target,
+# OIDC-only), event (Pub/Sub subscriber via Eventarc), scheduled (Cloud Scheduler with OIDC).
+variable "functions" {
+  type = map(object({
+    kind     = string
+    topic    = optional(string)
+    schedule = optional(string)
+    memory   = optional(string, "512Mi")
+    timeout  = optional(number, 60)
+    public   = optional(bool, false)
+  }))
+  default = {}
+}
