@@ -1,0 +1,139 @@
+"""``scripts/bench``: performance, measured side by side in one run, printed as medians and ratios.
+
+Sections (``scripts/bench ports voice sms retell``; default: all that are available):
+
+* ports: the DocumentStore on both backends (SQLite vs the Firestore emulator): N single
+  writes, a batched write of N, N point reads, and indexed queries — medians of several rounds,
+  with the embedded backend as the baseline. Also the emulators' start-up time.
+* voice / sms / retell: warm latency of the webhook functions against a baseline function (one
+  document read, fixed TwiML) and cold import times (each capability's ``tools/bench_*.py``).
+
+Nothing here asserts: it prints. The goals live in the issues and the closing notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def timed(fn: Callable[[], object], rounds: int) -> list[float]:
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _workload(store, n: int, prefix: str) -> dict[str, Callable[[], object]]:
+    from shared.ports import Query
+
+    def writes() -> None:
+        for i in range(n):
+            store.set(f"{prefix}/calls/c{i:05d}", {"n": i, "status": "done" if i % 3 else "missed", "tags": ["a"]})
+
+    def batched() -> None:
+        for start in range(0, n, 500):
+            batch = store.batch()
+            for i in range(start, min(n, start + 500)):
+                batch.set(f"{prefix}/msgs/m{i:05d}", {"n": i})
+            batch.commit()
+
+    def reads() -> None:
+        for i in range(n):
+            store.get(f"{prefix}/calls/c{i:05d}")
+
+    def queries() -> None:
+        q = Query(f"{prefix}/calls")
+        for i in range(50):
+            store.query(q.where("status", "==", "missed").where("n", ">=", i * 10).order_by("n").page(20))
+
+    return {"write x%d" % n: writes, "batch write x%d" % n: batched, "read x%d" % n: reads, "query x50": queries}
+
+
+def bench_ports(n: int = 1000, rounds: int = 3) -> None:
+    from shared.config import Settings
+    from shared.runtime import Ports
+
+    out(f"== ports: DocumentStore, {n} documents, median of {rounds} rounds ==")
+    results: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Ports(Settings(Z3_BACKEND="local", Z3_DATA_DIR=Path(tmp)))
+        results["local"] = {}
+        for r in range(rounds):
+            for name, fn in _workload(local.store(), n, f"tenants/bench{r}").items():
+                results["local"].setdefault(name, []).append(timed(fn, 1)[0])
+        local.close()
+
+    from tests.emulators import Emulators, gcloud_available
+
+    ok, reason = gcloud_available()
+    if not ok:
+        out(f"gcp: skipped ({reason})")
+    else:
+        import os
+
+        emu = Emulators.start(project="z3-bench", tasks_target_port=None)
+        try:
+            out("emulator start-up: " + ", ".join(f"{k} {v:.1f}s" for k, v in emu.startup_seconds.items()))
+            os.environ.update(emu.env)
+            gcp = Ports(Settings(Z3_BACKEND="gcp", GOOGLE_CLOUD_PROJECT="z3-bench", **emu.env))
+            results["gcp"] = {}
+            for r in range(rounds):
+                emu.reset_firestore()
+                for name, fn in _workload(gcp.store(), n, f"tenants/bench{r}").items():
+                    results["gcp"].setdefault(name, []).append(timed(fn, 1)[0])
+            gcp.close()
+        finally:
+            emu.stop()
+    out(f"{'operation':<20} {'local ms':>10} {'gcp-emulator ms':>16} {'gcp/local':>10}")
+    for name in results["local"]:
+        lm = median_ms(results["local"][name])
+        g = results.get("gcp", {}).get(name)
+        gm = median_ms(g) if g else float("nan")
+        out(f"{name:<20} {lm:>10.1f} {gm:>16.1f} {gm / lm:>10.2f}")
+
+
+SECTIONS = {"ports": "tools.bench:bench_ports", "voice": "tools.bench_voice:bench",
+            "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench")
+    parser.add_argument("sections", nargs="*", default=list(SECTIONS))
+    args = parser.parse_args(argv)
+    for section in args.sections:
+        module_name, func = SECTIONS[section].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            out(f"== {section}: not available yet ==")
+            continue
+        getattr(module, func)()
+        out()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
