@@ -74,7 +74,8 @@ class Query:
     """A query over one collection. Semantics follow Firestore:
 
     * every filter must hold; a document missing a filtered or ordered field is excluded;
-    * results are ordered by ``order`` then by document id (ascending), so pages are stable;
+    * results are ordered by ``order`` then by document id (in the direction of the last order,
+      ascending without one), so pages are stable;
     * ``start_after`` is a document previously returned by the same query (cursor);
     * ``limit`` caps the page size.
     """

@@ -52,6 +52,19 @@ def function_app(name: str, functions_dir: Path = REPO / "functions"):
     return functions_framework.create_app(target=name, source=str(functions_dir / name / "main.py"))
 
 
+def _root_path(app: Callable[..., Any]) -> Callable[..., Any]:
+    """A POST to ``/<name>`` reaches the mounted app with an empty PATH_INFO, which Flask answers
+    with a 308 to ``/<name>/``; Pub/Sub push and Cloud Tasks do not follow redirects. Serve the
+    mount point itself as ``/``."""
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not environ.get("PATH_INFO"):
+            environ = {**environ, "PATH_INFO": "/"}
+        return app(environ, start_response)
+
+    return wrapped
+
+
 def mount(apps: dict[str, Callable[..., Any]]) -> DispatcherMiddleware:
     """``/<name>`` -> app; anything else 404."""
-    return DispatcherMiddleware(NotFound(), {f"/{name}": app for name, app in apps.items()})
+    return DispatcherMiddleware(NotFound(), {f"/{name}": _root_path(app) for name, app in apps.items()})

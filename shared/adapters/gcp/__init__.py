@@ -1,0 +1,81 @@
+"""The gcp backend: Firestore, Pub/Sub, Cloud Tasks, GCS and Cloud KMS adapters of the ports.
+
+Factories are called by ``shared.runtime`` (``build_*``). Importing
+this package imports no Google library: every factory imports its adapter module on first use.
+
+Each adapter takes the emulator addresses from ``Settings`` (the ``*_EMULATOR_HOST`` fields)
+rather than relying on Google's libraries reading the process environment, so ``Settings`` built
+in code and the environment cannot disagree about where the data goes.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
+
+from shared.config import Settings
+from shared.ports import StoreUnavailable
+
+if TYPE_CHECKING:
+    from shared.adapters.gcp.firestore import FirestoreStore
+    from shared.adapters.gcp.pubsub import PubSubBus
+    from shared.adapters.gcp.storage import GcsBlobStore
+    from shared.adapters.gcp.tasks import CloudTasksQueue
+    from shared.ports import Cipher
+
+
+def build_store(settings: Settings) -> "FirestoreStore":
+    from shared.adapters.gcp.firestore import FirestoreStore
+
+    return FirestoreStore.from_settings(settings)
+
+
+def build_bus(settings: Settings) -> "PubSubBus":
+    from shared.adapters.gcp.pubsub import PubSubBus
+
+    return PubSubBus(settings)
+
+
+def build_tasks(settings: Settings) -> "CloudTasksQueue":
+    from shared.adapters.gcp.tasks import CloudTasksQueue
+
+    return CloudTasksQueue(settings)
+
+
+def build_blobs(settings: Settings) -> "GcsBlobStore":
+    from shared.adapters.gcp.storage import GcsBlobStore
+
+    return GcsBlobStore.from_settings(settings)
+
+
+def build_cipher(settings: Settings) -> "Cipher":
+    from shared.adapters.gcp.kms import KmsCipher
+
+    return KmsCipher.from_settings(settings)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means "the Google service failed or is unreachable: retry later"."""
+    from google.api_core import exceptions as gex
+
+    if isinstance(exc, (gex.ServerError, gex.TooManyRequests, gex.RetryError, gex.Aborted, gex.Cancelled)):
+        return True
+    try:
+        from google.auth.exceptions import TransportError
+        from requests.exceptions import ConnectionError as RequestsConnectionError, Timeout
+    except ImportError:  # pragma: no cover - both ship with every Google client
+        return isinstance(exc, (ConnectionError, TimeoutError))
+    return isinstance(exc, (TransportError, RequestsConnectionError, Timeout, ConnectionError, TimeoutError))
+
+
+@contextmanager
+def unavailable_as_store_error(what: str) -> Iterator[None]:
+    """Re-raise transient Google failures as :class:`StoreUnavailable`; anything else as is."""
+    try:
+        yield
+    except StoreUnavailable:
+        raise
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise StoreUnavailable(f"{what}: {type(exc).__name__}: {exc}") from exc
+        raise

@@ -1,0 +1,107 @@
+"""BlobStore on Cloud Storage (or ``gcp-storage-emulator``), in the bucket ``Z3_BUCKET``.
+
+GCS keeps MD5/CRC32C but not SHA-256, so :meth:`GcsBlobStore.put` computes the digest locally
+and stores it as the object's custom metadata ``sha256``; :meth:`stat` reads it back (and hashes
+the content only for an object written by someone else).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from google.api_core import exceptions as gex
+from google.cloud import storage
+from google.cloud.storage.retry import DEFAULT_RETRY
+
+from shared.adapters.gcp import unavailable_as_store_error
+from shared.config import Settings
+from shared.ports import BlobInfo, NotFound, StoreUnavailable
+
+TIMEOUT = 60.0  # seconds per request (recordings and exports can be several MB)
+RETRY_DEADLINE = 10.0  # seconds of retrying transient failures (the library's default is 120 s)
+_RETRY = DEFAULT_RETRY.with_timeout(RETRY_DEADLINE)
+_CALL: dict[str, Any] = {"timeout": TIMEOUT, "retry": _RETRY}
+
+
+def check_blob_path(path: str) -> str:
+    parts = path.split("/")
+    if not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"not a blob path: {path!r}")
+    return path
+
+
+class GcsBlobStore:
+    def __init__(self, client: storage.Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = client.bucket(bucket)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "GcsBlobStore":
+        return cls(make_client(settings), settings.z3_bucket)
+
+    def put(self, path: str, data: bytes, *, content_type: str = "application/octet-stream") -> BlobInfo:
+        blob = self._bucket.blob(check_blob_path(path))
+        data = bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        blob.metadata = {"sha256": digest}
+        try:
+            with unavailable_as_store_error("gcs put"):
+                blob.upload_from_string(data, content_type=content_type, **_CALL)
+        except gex.NotFound as exc:  # the bucket is missing (not provisioned yet): retry later
+            raise StoreUnavailable(f"gcs put: {exc.message}") from exc
+        return BlobInfo(path=path, size=len(data), sha256=digest, content_type=content_type)
+
+    def get(self, path: str) -> bytes:
+        blob = self._bucket.blob(check_blob_path(path))
+        try:
+            with unavailable_as_store_error("gcs get"):
+                return blob.download_as_bytes(**_CALL)
+        except gex.NotFound:
+            raise NotFound(path) from None
+
+    def stat(self, path: str) -> BlobInfo | None:
+        with unavailable_as_store_error("gcs stat"):
+            blob = self._bucket.get_blob(check_blob_path(path), **_CALL)
+        if blob is None:
+            return None
+        digest = (blob.metadata or {}).get("sha256")
+        if not digest:
+            try:
+                digest = hashlib.sha256(self.get(path)).hexdigest()
+            except NotFound:
+                return None
+        return BlobInfo(path=path, size=int(blob.size or 0), sha256=digest,
+                        content_type=blob.content_type or "application/octet-stream")
+
+    def delete(self, path: str) -> None:
+        blob = self._bucket.blob(check_blob_path(path))
+        try:
+            with unavailable_as_store_error("gcs delete"):
+                blob.delete(**_CALL)
+        except gex.NotFound:
+            pass
+
+    def list(self, prefix: str) -> list[str]:
+        with unavailable_as_store_error("gcs list"):
+            return sorted(b.name for b in self._client.list_blobs(self._bucket, prefix=prefix or None,
+                                                                  **_CALL))
+
+    def close(self) -> None:
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
+
+
+def make_client(settings: Settings) -> Any:
+    """A storage ``Client`` for the settings; with ``STORAGE_EMULATOR_HOST`` it talks to the
+    emulator anonymously (the endpoint is passed explicitly: Settings, not the process
+    environment, decides where blobs go)."""
+    host = settings.storage_emulator_host
+    if not host:
+        return storage.Client(project=settings.project)
+    from google.auth.credentials import AnonymousCredentials
+
+    endpoint = host if "://" in host else f"http://{host}"
+    return storage.Client(project=settings.project, credentials=AnonymousCredentials(),
+                          client_options={"api_endpoint": endpoint})
