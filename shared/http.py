@@ -9,7 +9,8 @@
 ``handle`` maps outcomes to the status codes providers act on:
 
 * :class:`shared.webhooks.InvalidSignature` -> 403 (forged, unsigned, stale: never processed);
-* :class:`BadRequest`, pydantic ``ValidationError``, malformed JSON/form -> 400 with a reason;
+* :class:`BadRequest`, ``MalformedPayload``, pydantic ``ValidationError``, malformed JSON/form
+  -> 400 with a reason;
 * :class:`shared.ports.StoreUnavailable` (storage or a provider down) -> 503, so the sender
   retries and nothing is dropped;
 * :class:`shared.idempotency.InProgress` -> 409 (the same event is being processed; retry);
@@ -107,7 +108,7 @@ def handle(request: Any, function: str, *, handler: Callable[[Incoming], Reply],
 
     from shared.idempotency import InProgress
     from shared.ports import StoreUnavailable
-    from shared.webhooks import InvalidSignature
+    from shared.webhooks import InvalidSignature, MalformedPayload
 
     started = time.perf_counter()
     set_trace_from_headers(request.headers)
@@ -124,6 +125,9 @@ def handle(request: Any, function: str, *, handler: Callable[[Incoming], Reply],
     except BadRequest as exc:
         log.info("bad request", extra={"reason": exc.reason})
         reply = Reply.json({"error": exc.reason}, exc.status)
+    except MalformedPayload as exc:
+        log.info("bad request", extra={"reason": exc.reason})
+        reply = Reply.json({"error": exc.reason}, 400)
     except ValidationError as exc:
         reasons = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:5]]
         log.info("bad request", extra={"reason": "; ".join(reasons)})
