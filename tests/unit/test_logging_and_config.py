@@ -57,7 +57,14 @@ def test_local_mode_runs_on_development_secrets(tmp_path):
     assert s.function_url("voice_answer") == "http://127.0.0.1:8080/voice_answer"
 
 
-def test_gcp_mode_refuses_placeholder_and_missing_secrets():
+@pytest.fixture
+def production_env(monkeypatch):
+    """No emulator in sight (the contract suite's session may have set them in the environment)."""
+    for name in ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "Z3_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_gcp_mode_refuses_placeholder_and_missing_secrets(production_env):
     with pytest.raises(ConfigurationError) as err:
         Settings(GOOGLE_CLOUD_PROJECT="z3-prod", PUBLIC_BASE_URL="https://api.z3os.example")
     assert "TWILIO_AUTH_TOKEN is a placeholder" in str(err.value)
@@ -66,7 +73,7 @@ def test_gcp_mode_refuses_placeholder_and_missing_secrets():
     assert "TWILIO_AUTH_TOKEN is missing" in str(err.value)
 
 
-def test_gcp_mode_starts_with_real_looking_secrets():
+def test_gcp_mode_starts_with_real_looking_secrets(production_env):
     secrets = {name: f"sk_real_{i}_value" for i, name in enumerate([
         "TWILIO_AUTH_TOKEN", "RETELL_API_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "INTUIT_CLIENT_SECRET",
         "INTUIT_VERIFIER_TOKEN", "RESEND_API_KEY", "RESEND_WEBHOOK_SECRET", "Z3_SESSION_SECRET"])}
