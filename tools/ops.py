@@ -121,6 +121,43 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consent_show(args: argparse.Namespace) -> int:
+    """A number's SMS consent history with the chain check: the evidence a business shows a
+    carrier or a court. Exit status 0 when the chain verifies, 3 when it does not."""
+    from shared import consent
+    from shared.tenants import TenantScope, get_tenant
+
+    store = _ports().store()
+    tenant = get_tenant(store, args.tenant)
+    if tenant is None:
+        _out(f"no tenant {args.tenant}")
+        return 1
+    scope = TenantScope(store, tenant.id)
+    number = consent.e164(args.number)
+    events = consent.history(scope, number)
+    report = consent.verify_chain(scope, number)
+    if args.json:
+        _out(json.dumps({"tenant": tenant.id, "number": number, "state": report.state.value,
+                         "chain": {"ok": report.ok, "length": report.length, "broken_at": report.broken_at,
+                                   "reason": report.reason},
+                         "events": [e.to_doc() for e in events]}, default=str, indent=2))
+        return 0 if report.ok else 3
+    _out(f"SMS consent of {number} at {tenant.name} ({tenant.id})")
+    _out(f"current state: {report.state.value}")
+    if not events:
+        _out("no consent events (never asked)")
+    for e in events:
+        source = f"{e.source_type} {e.source_id}" + (f" ({e.keyword})" if e.keyword else "")
+        _out(f"#{e.seq}  {e.at.isoformat()}  {e.action:<8} by {e.method:<8} source: {source}")
+        _out(f"     disclosure: {e.disclosure!r}" if e.disclosure else "     disclosure: (none)")
+        _out(f"     hash {e.hash}  prev {e.prev_hash[:16]}...  expires {e.expire_at.date() if e.expire_at else '-'}")
+    if report.ok:
+        _out(f"chain: OK ({report.length} events, every hash and link verified, state matches the last event)")
+    else:
+        _out(f"chain: BROKEN at event {report.broken_at}: {report.reason}")
+    return 0 if report.ok else 3
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scripts/ops", description="Z3 OS operator tools")
     sub = parser.add_subparsers(dest="area", required=True)
@@ -167,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("queue", help="local outbox and task queue: pending, done, dead")
     p.set_defaults(fn=cmd_queue)
+
+    consent_cmd = sub.add_parser("consent", help="SMS consent ledger").add_subparsers(dest="action", required=True)
+    p = consent_cmd.add_parser("show", help="a number's consent history with the chain check")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--number", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_consent_show)
     return parser
 
 

@@ -1,0 +1,28 @@
+"""sms_status: Twilio's status callbacks for the texts we send.
+
+Verify the signature, parse into ``StatusReport`` (400 when malformed), merge it with
+``shared.sms.status.apply_report`` (idempotent, never backwards), answer 204.
+"""
+
+import functions_framework
+
+from shared import runtime
+from shared.http import Incoming, Reply, handle
+from shared.sms.status import StatusReport, apply_report
+from shared.webhooks.twilio import verify_twilio
+
+
+def _verify(req: Incoming) -> None:
+    verify_twilio(runtime.settings(), function_name=req.function, query_string=req.query_string,
+                  raw_body=req.raw_body, content_type=req.content_type,
+                  signature=req.headers.get("X-Twilio-Signature"))
+
+
+def _handle(req: Incoming) -> Reply:
+    apply_report(runtime.current(), StatusReport.from_form(req.form()))
+    return Reply("", 204, "text/plain")
+
+
+@functions_framework.http
+def sms_status(request):
+    return handle(request, "sms_status", verify=_verify, handler=_handle)

@@ -1,0 +1,40 @@
+"""SMS tests: the functions and the send gate on the embedded backend, the real Twilio SDK
+pointed at the loopback Twilio sandbox (status callbacks queued: tests post them when and in
+the order they choose)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from shared.config import Settings
+from tests.functions.sms.support import seed_business
+
+
+@pytest.fixture(scope="session")
+def twilio_server():
+    from tools.sandboxes.twilio import TwilioSandbox
+
+    with TwilioSandbox.from_settings(Settings(Z3_BACKEND="local"), callbacks="manual") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def twilio(twilio_server):
+    twilio_server.reset()
+    return twilio_server
+
+
+@pytest.fixture
+def settings(tmp_path, twilio_server):
+    return Settings(Z3_BACKEND="local", Z3_DATA_DIR=tmp_path / "data", PUBLIC_BASE_URL="https://z3.example",
+                    TWILIO_API_BASE_URL=twilio_server.url)
+
+
+@pytest.fixture
+def business(ports, clock, twilio):
+    """Sunrise Plumbing in Denver, at 11:00 local time on a Monday."""
+    clock.current = dt.datetime(2026, 3, 2, 18, 0, tzinfo=dt.timezone.utc)
+    return seed_business(ports)
+
