@@ -1,0 +1,248 @@
+"""The call record: one document per call, shared by the Twilio side and the Retell side.
+
+Data contract (both voice capabilities follow it)
+=================================================
+
+``tenants/{tenant_id}/calls/{CallSid}`` — Twilio's CallSid is the id (reach it through a
+``TenantScope`` and :func:`call_path`).
+
+Written by the Twilio side (``voice_answer``, ``voice_ivr``, ``voice_status``,
+``recording_ingest``):
+
+* ``call_sid``, ``from`` (E.164, or null for anonymous callers), ``to`` (E.164),
+  ``caller_name`` (the business's contact name, or Twilio's CNAM), ``direction``,
+  ``forwarded_from``;
+* ``route`` (``ai | ivr | forward | voicemail | rejected``), ``route_reason`` (a stable code,
+  see ``shared.voice.routing``), ``route_detail`` (for people), ``route_history`` (list of
+  ``{route, reason, detail, at}``), ``forward_to`` (numbers dialled);
+* ``status`` and ``status_history`` (list of ``{status, at}``, one entry per status, ordered by
+  the call's progress). The status never goes backwards:
+  ``queued < ringing < in-progress < terminal`` (terminal = ``completed | busy | no-answer |
+  failed | canceled``; the first terminal status seen stays). Duplicated and out-of-order
+  callbacks therefore leave the same final state;
+* ``started_at``, ``answered_at``, ``ended_at``, ``duration`` (seconds), ``answered_by``
+  (``ai``, ``voicemail``, a team member's name or number, or Twilio's AnsweredBy);
+* ``recording_notice_played`` (bool) and ``recording_notice`` (the text played) — set when the
+  notice was put before the first recording of the call;
+* ``ivr``: ``{digits, speech, attempts}``;
+* ``recordings``: list of ``{recording_sid, source: twilio|retell, blob_path, size, sha256,
+  duration, stored_at}``, one entry per recording_sid (:func:`add_recording`);
+* ``retell_call_id`` (when the AI agent took the call), ``expire_at`` (created_at + the tenant's
+  ``recording_retention_days``), ``created_at``.
+
+Written by the Retell side (``retell_webhook``, ``retell_tools``), each on its own keys only,
+through ``scope.update`` or transactions: ``transcript``, ``summary``, ``sentiment``,
+``success``, ``extracted_data``, ``disconnection_reason``, ``cost``, and ``action_log`` (list
+of ``{at, text, key}``, appended with :func:`append_action`). The Retell recording is added with
+:func:`add_recording` (``source="retell"``).
+
+Global index ``retell_calls/{retell_call_id}`` -> ``{tenant_id, call_sid}`` (ids only), written
+by ``voice_answer`` when it registers the call with Retell; the ``register_phone_call``
+metadata carries ``{tenant_id, call_sid}`` too.
+
+Either side may write first (a status callback can beat ``voice_answer``'s write; a Retell
+event can beat the Twilio status): every writer merges its keys into whatever is there and
+creates the document when it is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from shared.models.base import Model
+
+if TYPE_CHECKING:
+    from shared.tenants import TenantScope
+
+CallStatus = Literal["queued", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"]
+TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+STATUS_RANK: dict[str, int] = {"queued": 0, "initiated": 0, "ringing": 1, "in-progress": 2,
+                               **{s: 3 for s in TERMINAL}}
+_SID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+class StatusEntry(Model):
+    status: str
+    at: dt.datetime
+
+
+class RouteEntry(Model):
+    route: str
+    reason: str
+    detail: str = ""
+    at: dt.datetime
+
+
+class IvrInput(Model):
+    digits: str | None = None
+    speech: str | None = None
+    attempts: int = 0
+
+
+class RecordingEntry(Model):
+    recording_sid: str
+    source: Literal["twilio", "retell"]
+    blob_path: str
+    size: int
+    sha256: str
+    duration: float | None = None  # seconds
+    stored_at: dt.datetime
+
+
+class ActionEntry(Model):
+    at: dt.datetime
+    text: str
+    key: str | None = None
+
+
+class CallRecord(Model):
+    """The call document as readers see it. Unknown keys are ignored, so either side can add
+    keys without breaking the other's reads."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, use_enum_values=True)
+
+    call_sid: str
+    from_: str | None = Field(default=None, alias="from")
+    to: str | None = None
+    caller_name: str | None = None
+    direction: str | None = None
+    forwarded_from: str | None = None
+    route: str | None = None
+    route_reason: str | None = None
+    route_detail: str | None = None
+    route_history: list[RouteEntry] = Field(default_factory=list)
+    forward_to: list[str] = Field(default_factory=list)
+    status: str | None = None
+    status_history: list[StatusEntry] = Field(default_factory=list)
+    started_at: dt.datetime | None = None
+    answered_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    duration: float | None = None
+    answered_by: str | None = None
+    recording_notice_played: bool = False
+    recording_notice: str | None = None
+    ivr: IvrInput | None = None
+    recordings: list[RecordingEntry] = Field(default_factory=list)
+    retell_call_id: str | None = None
+    expire_at: dt.datetime | None = None
+    created_at: dt.datetime | None = None
+    # --- the Retell side's keys (typed loosely: that side owns their shape) -----------------
+    transcript: Any = None
+    summary: str | None = None
+    sentiment: str | None = None
+    success: bool | None = None
+    extracted_data: Any = None
+    disconnection_reason: str | None = None
+    cost: Any = None
+    action_log: list[ActionEntry] = Field(default_factory=list)
+
+    def to_doc(self) -> dict[str, Any]:
+        return self.model_dump(mode="python", by_alias=True)
+
+    def recording(self, recording_sid: str) -> RecordingEntry | None:
+        return next((r for r in self.recordings if r.recording_sid == recording_sid), None)
+
+
+def call_path(call_sid: str) -> str:
+    """The call's path relative to its tenant (``scope.path(call_path(sid))`` for the full one)."""
+    if not isinstance(call_sid, str) or not _SID.match(call_sid):
+        raise ValueError("invalid call sid")
+    return f"calls/{call_sid}"
+
+
+def retell_index_path(retell_call_id: str) -> str:
+    if not isinstance(retell_call_id, str) or not _SID.match(retell_call_id):
+        raise ValueError("invalid retell call id")
+    return f"retell_calls/{retell_call_id}"
+
+
+def expire_at(created_at: dt.datetime, recording_retention_days: int) -> dt.datetime:
+    return created_at + dt.timedelta(days=recording_retention_days)
+
+
+def get_call(scope: "TenantScope", call_sid: str) -> CallRecord | None:
+    data = scope.get(call_path(call_sid))
+    return CallRecord.model_validate(data) if data else None
+
+
+# --- status: monotonic, order-independent -----------------------------------------------------
+
+def status_patch(doc: dict[str, Any] | None, status: str, at: dt.datetime) -> dict[str, Any]:
+    """The keys to merge into a call document when ``status`` was reported at ``at``.
+
+    One history entry per status (the earliest ``at`` wins), ordered by progress; ``status`` is
+    the furthest one; the first terminal status stays. So any order or repetition of the same
+    callbacks ends in the same document."""
+    doc = doc or {}
+    if status not in STATUS_RANK:
+        raise ValueError(f"unknown call status {status!r}")
+    status = "queued" if status == "initiated" else status
+    history: dict[str, dt.datetime] = {}
+    for entry in doc.get("status_history") or []:
+        history[entry["status"]] = entry["at"]
+    current = doc.get("status")
+    if status in TERMINAL and any(s in TERMINAL and s != status for s in history):
+        return {}  # a different terminal status was seen first: it stays
+    if status in history and history[status] <= at:
+        return {}  # a duplicate
+    history[status] = min(at, history.get(status, at))
+    ordered = sorted(history.items(), key=lambda kv: (STATUS_RANK[kv[0]], kv[1]))
+    patch: dict[str, Any] = {"status_history": [{"status": s, "at": t} for s, t in ordered]}
+    furthest = ordered[-1][0]
+    if current != furthest:
+        patch["status"] = furthest
+    if status == "in-progress":
+        patch["answered_at"] = history["in-progress"]
+    if status in TERMINAL:
+        patch["ended_at"] = history[status]
+    return patch
+
+
+# --- helpers both sides use -------------------------------------------------------------------
+
+def append_action(scope: "TenantScope", call_sid: str, text: str, now: dt.datetime, *, key: str | None = None) -> bool:
+    """Append a readable entry to the call's ``action_log`` (transactional; creates the call
+    document when it does not exist yet). With ``key``, an entry of the same key is not added
+    twice (a retried tool call). Returns False for such a duplicate."""
+    path = call_path(call_sid)
+
+    def append(tx) -> bool:
+        doc = tx.get(path)
+        log = list((doc or {}).get("action_log") or [])
+        if key is not None and any(e.get("key") == key for e in log):
+            return False
+        log.append(ActionEntry(at=now, text=text, key=key).to_doc())
+        if doc is None:
+            tx.set(path, {"call_sid": call_sid, "action_log": log, "created_at": now}, merge=True)
+        else:
+            tx.update(path, {"action_log": log})
+        return True
+
+    return scope.transaction(append)
+
+
+def add_recording(scope: "TenantScope", call_sid: str, recording: RecordingEntry, *,
+                  expire: dt.datetime | None = None) -> bool:
+    """Record a stored recording on the call, once per ``recording_sid`` (transactional;
+    creates the call document when missing). Returns False when it was already recorded."""
+    path = call_path(call_sid)
+
+    def add(tx) -> bool:
+        doc = tx.get(path)
+        recordings = list((doc or {}).get("recordings") or [])
+        if any(r.get("recording_sid") == recording.recording_sid for r in recordings):
+            return False
+        recordings.append(recording.to_doc())
+        patch: dict[str, Any] = {"recordings": recordings}
+        if doc is None:
+            patch.update(call_sid=call_sid, created_at=recording.stored_at)
+        if expire is not None and not (doc or {}).get("expire_at"):
+            patch["expire_at"] = expire
+        tx.set(path, patch, merge=True)
+        return True
+
+    return scope.transaction(add)

@@ -1,0 +1,118 @@
+"""``voice_status``: call status callbacks and recording status callbacks.
+
+* A call status moves the call record forward (never back: ``shared.voice.calls.status_patch``),
+  with Twilio's own ``Timestamp`` as the time, so duplicates and reordering converge.
+* A forwarded leg's ``answered`` callback (``leg=forward``, it carries ``ParentCallSid``) says
+  which team member took the call; it never touches the parent's status.
+* A completed recording enqueues one ``recording_ingest`` task named after the RecordingSid, so a
+  repeated callback is deduplicated by the queue (and the ingest itself is idempotent for repeats
+  after the queue forgot the name).
+
+Twilio does not retry status callbacks: a 503 here (store or queue down) loses that one
+callback. For call status the next callback carries the state forward; a lost recording callback
+leaves the copy at Twilio, where a reconciliation sweep over the account's recordings would find
+it (not built yet).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from shared.http import BadRequest
+from shared.logging import get_logger
+from shared.models.tenant import Tenant
+from shared.runtime import Ports
+from shared.tenants import TenantScope
+from shared.voice.answer import find_tenant, tenant_param
+from shared.voice.calls import call_path, expire_at, status_patch
+from shared.voice.params import IngestRequest, RecordingParams, StatusParams
+from shared.voice.settings import normalize_any
+
+log = get_logger("z3.voice.status")
+
+
+def handle_callback(ports: Ports, form: Mapping[str, str], query: Mapping[str, str]) -> str:
+    """Dispatch on what Twilio sent; returns a short outcome for the response and the logs."""
+    if form.get("RecordingSid"):
+        return recording_callback(ports, RecordingParams.parse(form), query)
+    return call_status(ports, StatusParams.model_validate(dict(form)), query)
+
+
+def call_status(ports: Ports, params: StatusParams, query: Mapping[str, str]) -> str:
+    store = ports.store()
+    now = ports.clock().now()
+    tenant_id = find_tenant(store, params, query)
+    data = store.get(f"tenants/{tenant_id}") if tenant_id else None
+    if data is None:
+        log.info("status for a call of no known business", extra={"call_sid": params.CallSid})
+        return "ignored: unknown business"
+    tenant = Tenant.from_doc(data)
+    scope = TenantScope(store, tenant.id)
+    at = params.at(now)
+    if query.get("leg") == "forward" or params.ParentCallSid:
+        return _forward_leg(scope, tenant, params, at)
+    if params.CallStatus not in ("queued", "initiated", "ringing", "in-progress", "completed", "busy",
+                                 "no-answer", "failed", "canceled"):
+        raise BadRequest("unknown CallStatus")
+    path = scope.path(call_path(params.CallSid))
+
+    def write(tx) -> str:
+        doc = tx.get(path)
+        patch: dict[str, Any] = status_patch(doc, params.CallStatus, at)
+        if doc is None:
+            patch.update(call_sid=params.CallSid, created_at=now, started_at=at,
+                         expire_at=expire_at(now, tenant.settings.recording_retention_days))
+            for key, value in (("from", normalize_any(params.From)), ("to", normalize_any(params.To)),
+                               ("direction", params.Direction)):
+                if value:
+                    patch[key] = value
+        if params.CallDuration is not None and params.CallStatus == "completed" and not (doc or {}).get("duration"):
+            patch["duration"] = params.CallDuration
+        if params.AnsweredBy and not (doc or {}).get("answered_by"):
+            patch["answered_by"] = params.AnsweredBy
+        if patch:
+            tx.set(path, patch, merge=True)
+        return patch.get("status") or (doc or {}).get("status") or params.CallStatus
+
+    status = store.transaction(write)
+    log.info("call status", extra={"tenant_id": tenant.id, "call_sid": params.CallSid, "status": status})
+    return f"status {status}"
+
+
+def _forward_leg(scope: TenantScope, tenant: Tenant, params: StatusParams, at) -> str:
+    """A team member's phone answered a forwarded call: note who, on the parent call."""
+    if not params.ParentCallSid:
+        raise BadRequest("a forwarded leg needs ParentCallSid")
+    if params.CallStatus != "in-progress":
+        return f"leg {params.CallStatus}"
+    number = normalize_any(params.To)
+    who = (tenant.settings.voice.member_name(number) if number else None) or number or "team"
+    path = scope.path(call_path(params.ParentCallSid))
+
+    def write(tx) -> None:
+        doc = tx.get(path) or {}
+        if doc.get("forward_answered_at") and doc["forward_answered_at"] <= at:
+            return  # the first answer (parallel ringing: only one leg can win anyway)
+        tx.set(path, {"call_sid": params.ParentCallSid, "answered_by": who, "forward_answered_at": at}, merge=True)
+
+    scope.store.transaction(write)
+    log.info("forwarded call answered", extra={"tenant_id": tenant.id, "call_sid": params.ParentCallSid})
+    return "leg answered"
+
+
+def recording_callback(ports: Ports, params: RecordingParams, query: Mapping[str, str]) -> str:
+    if params.RecordingStatus != "completed":
+        log.info("recording not completed", extra={"call_sid": params.CallSid, "recording_sid": params.RecordingSid,
+                                                   "recording_status": params.RecordingStatus,
+                                                   "error_code": params.ErrorCode})
+        return f"recording {params.RecordingStatus}"
+    tenant_id = tenant_param(query)  # recording callbacks carry no To: our URL names the tenant
+    if tenant_id is None:
+        raise BadRequest("cannot tell which business the recording belongs to")
+    request = IngestRequest(tenant_id=tenant_id, call_sid=params.CallSid, recording_sid=params.RecordingSid,
+                            recording_url=params.RecordingUrl,
+                            duration=params.RecordingDuration if (params.RecordingDuration or 0) >= 0 else None)
+    ref = ports.tasks().enqueue("recording_ingest", request.to_bytes(), name=request.task_name)
+    log.info("recording completed", extra={"tenant_id": tenant_id, "call_sid": params.CallSid,
+                                          "recording_sid": params.RecordingSid, "queued": ref.created})
+    return "recording queued" if ref.created else "recording already queued"

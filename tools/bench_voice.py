@@ -1,0 +1,211 @@
+"""``scripts/bench voice``: the voice functions, measured side by side in one run. Prints; asserts
+nothing. Goals (issue 3): warm p50 of ``voice_answer`` <= 1.5 x the baseline; no function imports
+an SDK it does not use (``voice_answer`` never imports stripe).
+
+1. Warm latency: ``voice_answer`` against the baseline function (``tools/bench_baseline``: one
+   document read, fixed TwiML), both through functions-framework's own test client on the
+   embedded backend, requests interleaved so both see the same machine. ``voice_answer`` is
+   measured on each route family: voicemail (no provider call), the IVR menu, and the AI agent
+   (which registers the call with the Retell sandbox on loopback: one real HTTP round trip).
+   Every request is a new call, signed like Twilio signs (signatures made outside the timing).
+2. Cold import: each voice function's ``main.py`` in a fresh interpreter
+   (``python -X importtime``), against a fresh interpreter importing only the SDK modules that
+   function needs; plus which SDKs each one ends up importing.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+from tools.wsgi import REPO
+
+ROUNDS = 400
+WARMUP = 40
+IMPORT_RUNS = 5
+
+# What each function needs from third parties, imported alone for the comparison.
+SDK_NEEDS = {
+    "voice_answer": ["functions_framework", "twilio.request_validator", "twilio.twiml.voice_response", "retell",
+                     "phonenumbers"],
+    "voice_ivr": ["functions_framework", "twilio.request_validator", "twilio.twiml.voice_response", "phonenumbers"],
+    "voice_status": ["functions_framework", "twilio.request_validator", "phonenumbers"],
+    "recording_ingest": ["functions_framework", "twilio.rest"],
+}
+WATCHED_SDKS = ("stripe", "retell", "resend", "intuitlib", "twilio.rest", "twilio.twiml", "google.cloud.firestore",
+                "google.cloud.storage", "google.cloud.tasks_v2", "googleapiclient")
+# What every function pays for the foundation (Settings, ports, HTTP skeleton, tenant models).
+FOUNDATION = "import shared.runtime, shared.http, shared.tenants"
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+
+
+# --- warm latency ------------------------------------------------------------------------------
+
+def _warm_latency() -> None:
+    import logging
+
+    from shared import runtime
+    from shared.config import Settings
+    from shared.runtime import Ports
+    from tools.sandboxes.retell import RetellSandbox
+    from tools.wsgi import function_app
+
+    with tempfile.TemporaryDirectory() as tmp, RetellSandbox() as retell_sandbox:
+        settings = Settings(Z3_BACKEND="local", Z3_DATA_DIR=Path(tmp), PUBLIC_BASE_URL="https://z3.bench",
+                            RETELL_BASE_URL=retell_sandbox.url)
+        ports = runtime.use(Ports(settings))
+        try:
+            numbers = _seed(ports)
+            answer = function_app("voice_answer").test_client()
+            baseline = __import__("functions_framework").create_app(
+                target="baseline", source=str(REPO / "tools" / "bench_baseline" / "main.py")).test_client()
+            # Both sides alike: the log lines would flood the output (and cost the same everywhere).
+            logging.getLogger().setLevel(logging.WARNING)
+            results: dict[str, list[float]] = {"baseline": []}
+            # Round robin over the routes, each request next to a baseline request: both see the
+            # same machine (load, SQLite's WAL checkpoints) at the same moments.
+            plan = [(route, *_signed(settings, number)) for _ in range(ROUNDS + WARMUP)
+                    for route, number in numbers.items()]
+            for i, (route, params, signature) in enumerate(plan):
+                t0 = time.perf_counter()
+                r = baseline.post("/", data=params)
+                t1 = time.perf_counter()
+                a = answer.post("/", data=params, headers={"X-Twilio-Signature": signature})
+                t2 = time.perf_counter()
+                if r.status_code != 200 or a.status_code != 200:
+                    raise RuntimeError(f"bench request failed: baseline {r.status_code}, voice_answer {a.status_code}")
+                if i >= WARMUP * len(numbers):
+                    results["baseline"].append(t1 - t0)
+                    results.setdefault(f"voice_answer ({route})", []).append(t2 - t1)
+        finally:
+            runtime.reset()
+            ports.close()
+    out(f"-- warm latency, {ROUNDS} requests per route after {WARMUP} warm-up, interleaved --")
+    base50, base99 = pct(results["baseline"], 0.5), pct(results["baseline"], 0.99)
+    out(f"{'function':<28} {'p50 ms':>8} {'p99 ms':>8} {'p50 ratio':>10} {'p99 ratio':>10}")
+    out(f"{'baseline (1 read, TwiML)':<28} {base50:>8.2f} {base99:>8.2f} {1.0:>10.2f} {1.0:>10.2f}")
+    for name, samples in results.items():
+        if name == "baseline":
+            continue
+        p50, p99 = pct(samples, 0.5), pct(samples, 0.99)
+        out(f"{name:<28} {p50:>8.2f} {p99:>8.2f} {p50 / base50:>10.2f} {p99 / base99:>10.2f}")
+    out("(goal: p50 ratio <= 1.5. The AI route includes a real HTTP round trip to the Retell sandbox.)")
+
+
+def _seed(ports) -> dict[str, str]:
+    """Three numbers of three businesses, one per route family; open all day."""
+    from shared import tenants
+
+    store = ports.store()
+    all_day = {d: [{"start": "00:00", "end": "00:00"}] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    menu = {"enabled": True, "options": {"1": {"label": "sales", "action": "ai"},
+                                         "2": {"label": "service", "action": "voicemail"}}}
+    routes = {"voicemail": ({"open_action": "voicemail"}, "+13035550181"),
+              "ivr menu": ({"ivr": menu}, "+13035550182"),
+              "ai + Retell": ({}, "+13035550183")}
+    numbers = {}
+    for i, (route, (voice, number)) in enumerate(routes.items()):
+        tenant_id = f"t_bench{i}"
+        tenants.create_tenant(store, tenant_id=tenant_id, name=f"Bench {route}", contact_name="Bench",
+                              contact_email=f"bench{i}@example.com", time_zone="America/Denver", numbers=[number])
+        from shared.voice.settings import VoiceSettings
+
+        store.update(f"tenants/{tenant_id}", {"settings.voice": VoiceSettings(hours=all_day, **voice).to_doc()})
+        numbers[route] = number
+    return numbers
+
+
+def _signed(settings, number: str) -> tuple[dict[str, str], str]:
+    from twilio.request_validator import RequestValidator
+
+    params = {"CallSid": "CA" + uuid.uuid4().hex, "AccountSid": settings.twilio_account_sid, "From": "+17205550199",
+              "To": number, "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01"}
+    signature = RequestValidator(settings.secret("twilio_auth_token")).compute_signature(
+        settings.function_url("voice_answer"), params)
+    return params, signature
+
+
+# --- cold imports ------------------------------------------------------------------------------
+
+_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+
+
+def import_ms(statement: str) -> float:
+    """Total import time of ``statement`` in a fresh interpreter: the sum of the top-level
+    cumulative times that ``-X importtime`` reports (interpreter start-up not included)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", statement], cwd=REPO, capture_output=True,
+                          text=True, check=True)
+    total = 0
+    baseline = _startup_modules()
+    for line in proc.stderr.splitlines():
+        m = _LINE.match(line)
+        if m and len(m.group(3)) == 1 and m.group(4) not in baseline:
+            total += int(m.group(2))
+    return total / 1000
+
+
+_startup: set[str] | None = None
+
+
+def _startup_modules() -> set[str]:
+    """Modules a bare interpreter imports anyway (site, encodings ...): not charged to anyone."""
+    global _startup
+    if _startup is None:
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "pass"], cwd=REPO, capture_output=True,
+                              text=True, check=True)
+        _startup = {m.group(4) for line in proc.stderr.splitlines() if (m := _LINE.match(line))}
+    return _startup
+
+
+def _modules(statement: str) -> set[str]:
+    probe = statement + "\nimport sys\nprint('\\n'.join(sorted(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    return set(proc.stdout.split())
+
+
+def imported_sdks(statement: str) -> list[str]:
+    """The watched SDKs ``statement`` imports. Namespace-package ``.pth`` files put empty modules
+    (``intuitlib``, ``google.cloud``) into every interpreter: a bare one's modules are subtracted."""
+    modules = _modules(statement) - _modules("pass")
+    return [sdk for sdk in WATCHED_SDKS if sdk in modules]
+
+
+def _cold_imports() -> None:
+    out(f"-- cold import, median of {IMPORT_RUNS} fresh interpreters (python -X importtime) --")
+    foundation = statistics.median(import_ms(FOUNDATION) for _ in range(IMPORT_RUNS))
+    out(f"(for scale: the foundation every function imports -- {FOUNDATION[7:]} -- {foundation:.0f} ms)")
+    out(f"{'function':<18} {'main.py ms':>11} {'SDKs only ms':>13} {'ratio':>7}  SDKs imported")
+    for name, needs in SDK_NEEDS.items():
+        module = f"functions.{name}.main"
+        own = statistics.median(import_ms(f"import {module}") for _ in range(IMPORT_RUNS))
+        sdk = statistics.median(import_ms("; ".join(f"import {m}" for m in needs)) for _ in range(IMPORT_RUNS))
+        sdks = imported_sdks(f"import {module}")
+        out(f"{name:<18} {own:>11.0f} {sdk:>13.0f} {own / sdk:>7.2f}  {', '.join(sdks) or '-'}")
+    out("(SDKs only = " + "; ".join(f"{k}: {' '.join(v)}" for k, v in SDK_NEEDS.items()) + ")")
+
+
+def bench(sections: tuple[str, ...] = ("warm", "imports")) -> None:
+    out("== voice ==")
+    steps: dict[str, Callable[[], None]] = {"warm": _warm_latency, "imports": _cold_imports}
+    for section in sections:
+        steps[section]()
+
+
+if __name__ == "__main__":
+    bench(tuple(sys.argv[1:]) or ("warm", "imports"))
