@@ -20,7 +20,9 @@ from shared.ports import Delivery
 PUBSUB_EVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 
 # topic -> subscriber function names. Extended by the issues that add subscribers.
-SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {}
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "call.completed": ("call_completed",),  # shared.voice.events.CallCompleted
+}
 
 
 def subscribers(topic: str) -> tuple[str, ...]:

@@ -17,3 +17,10 @@ def play_day(base_url: str, ports, dispatcher, tenant, out: Callable[[str], None
         return
     for scenario in SCENARIOS:
         scenario(base_url, ports, dispatcher, tenant, out)
+
+
+# Scenario modules register themselves on import (each appends to SCENARIOS).
+import tools.scenarios_ai  # noqa: E402,F401  (the AI receptionist books an appointment)
+import tools.scenarios_voice  # noqa: E402,F401  (IVR forward, after-hours voicemail, blocked caller, Retell outage)
+import tools.scenarios_sms  # noqa: E402,F401  (texts: verbal consent, follow-up, HELP, STOP, START)
+import tools.scenarios_email  # noqa: E402,F401  (the notifications of the day reach the owner: emails listed)

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import EmailStr, Field, field_validator
 
 from shared.models.base import Model, new_id, utcnow
+from shared.scheduling.settings import SchedulingSettings
+from shared.voice.settings import VoiceSettings
 
 # The policy: the service is offered in the United States only; EU/EEA sign-ups are refused.
 EU_EEA = frozenset({
@@ -56,6 +58,8 @@ class TenantSettings(Model):
     recording_retention_days: int = Field(default=90, ge=1, le=3650)
     transcript_retention_days: int = Field(default=90, ge=1, le=3650)
     marketing_email_opt_in: bool = False
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    scheduling: SchedulingSettings = Field(default_factory=SchedulingSettings)
 
 
 class Tenant(Model):

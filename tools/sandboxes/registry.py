@@ -15,4 +15,29 @@ Factory = Callable[[], Any]
 
 def registry() -> dict[str, tuple[str, Factory]]:
     entries: dict[str, tuple[str, Factory]] = {}
+    entries["retell"] = ("RETELL_BASE_URL", _retell)
+    entries["twilio"] = ("TWILIO_API_BASE_URL", _twilio)
+    entries["resend"] = ("RESEND_API_URL", _resend)
     return entries
+
+
+def _retell():
+    from tools.sandboxes.retell import RetellSandbox
+
+    return RetellSandbox()
+
+
+def _twilio():
+    """Twilio's REST API; status callbacks are played back to ``sms_status`` in the background."""
+    from shared.config import get_settings
+    from tools.sandboxes.twilio import TwilioSandbox
+
+    return TwilioSandbox.from_settings(get_settings(), callbacks="auto")
+
+
+def _resend():
+    """Resend's email API; its webhooks (sent, delivered ...) are played back to ``email_events``."""
+    from shared.config import get_settings
+    from tools.sandboxes.resend import ResendSandbox
+
+    return ResendSandbox.from_settings(get_settings(), webhooks="auto")

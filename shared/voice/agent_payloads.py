@@ -1,0 +1,152 @@
+"""What Retell sends us: the call object (webhooks and custom-function calls carry the same one)
+and how we find our call record from it. Parsing only, no SDK import (``retell`` costs seconds
+to import; these functions need none of it).
+
+Resolution order (the data contract in ``shared.voice.calls``): the call's ``metadata``
+(``{tenant_id, call_sid}``, set by ``voice_answer`` at registration and signed with the rest of
+the body), then the global index ``retell_calls/{call_id}``. The tenant must exist. Anything
+else is a call we do not know.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, field_validator
+
+from shared.models.base import Model
+from shared.ports import DocumentStore
+
+_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+LIFECYCLE_EVENTS = ("call_started", "call_ended", "call_analyzed")
+TRANSFER_EVENTS = ("transfer_started", "transfer_bridged", "transfer_cancelled", "transfer_ended")
+KNOWN_EVENTS = frozenset(LIFECYCLE_EVENTS + TRANSFER_EVENTS)
+
+
+class _Loose(Model):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class Utterance(_Loose):
+    role: str
+    content: str = ""
+
+
+class CallAnalysis(_Loose):
+    call_summary: str | None = None
+    user_sentiment: str | None = None  # Negative | Positive | Neutral | Unknown
+    call_successful: bool | None = None
+    in_voicemail: bool | None = None
+    custom_analysis_data: dict[str, Any] | None = None
+
+
+class CallCost(_Loose):
+    combined_cost: float | None = None  # cents
+    total_duration_seconds: float | None = None
+
+
+class TelephonyIdentifier(_Loose):
+    twilio_call_sid: str | None = None
+
+
+class RetellCall(_Loose):
+    """The fields of Retell's call object we use (the SDK's ``PhoneCallResponse``)."""
+
+    call_id: str
+    agent_id: str | None = None
+    call_status: str | None = None  # registered | not_connected | ongoing | ended | error
+    direction: str | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    metadata: dict[str, Any] | None = None
+    transcript: str | None = None
+    transcript_object: list[Utterance] | None = None
+    recording_url: str | None = None
+    disconnection_reason: str | None = None
+    start_timestamp: int | None = None  # ms since the epoch
+    end_timestamp: int | None = None
+    duration_ms: int | None = None
+    call_cost: CallCost | None = None
+    call_analysis: CallAnalysis | None = None
+    telephony_identifier: TelephonyIdentifier | None = None
+    transfer_destination: str | None = None
+
+    @field_validator("call_id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("invalid call_id")
+        return value
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else None
+
+
+class RetellEvent(_Loose):
+    """A webhook body: ``{"event": ..., "call": {...}}``."""
+
+    event: str = Field(min_length=1, max_length=64)
+    call: RetellCall
+
+
+class ToolRequest(_Loose):
+    """A custom-function call: ``{"name", "args", "call"}``."""
+
+    name: str = Field(min_length=1, max_length=64)
+    args: dict[str, Any] = Field(default_factory=dict)
+    call: RetellCall
+
+    @field_validator("args", mode="before")
+    @classmethod
+    def _args(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+
+@dataclass(frozen=True)
+class CallRef:
+    tenant_id: str
+    call_sid: str
+    via: Literal["metadata", "index"]
+    tenant_doc: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def tenant(self):
+        from shared.models.tenant import Tenant
+
+        return Tenant.from_doc(self.tenant_doc)
+
+
+def resolve(store: DocumentStore, call: RetellCall) -> CallRef | None:
+    """Our call record for a Retell call, or None when we do not know it."""
+    ref = _from_metadata(call.metadata) or _from_index(store, call.call_id)
+    if ref is None:
+        return None
+    tenant_doc = store.get(f"tenants/{ref.tenant_id}")
+    if tenant_doc is None:
+        return None
+    return CallRef(ref.tenant_id, ref.call_sid, ref.via, tenant_doc)
+
+
+def _from_metadata(metadata: dict[str, Any] | None) -> CallRef | None:
+    if not metadata:
+        return None
+    tenant_id, call_sid = metadata.get("tenant_id"), metadata.get("call_sid")
+    if isinstance(tenant_id, str) and isinstance(call_sid, str) and _ID.match(tenant_id) and _ID.match(call_sid):
+        return CallRef(tenant_id, call_sid, "metadata")
+    return None
+
+
+def _from_index(store: DocumentStore, call_id: str) -> CallRef | None:
+    from shared.voice.calls import retell_index_path
+
+    entry = store.get(retell_index_path(call_id))
+    if not entry:
+        return None
+    tenant_id, call_sid = entry.get("tenant_id"), entry.get("call_sid")
+    if isinstance(tenant_id, str) and isinstance(call_sid, str) and _ID.match(tenant_id) and _ID.match(call_sid):
+        return CallRef(tenant_id, call_sid, "index")
+    return None

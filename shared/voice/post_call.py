@@ -1,0 +1,128 @@
+"""``call_completed``: the work after a call that must not hold the call up.
+
+For each ``call.completed`` event (at-least-once; everything here is idempotent per call):
+
+1. **Call facts** — ``tenants/{t}/call_facts/{call_sid}``: a small, stable summary that later
+   integrations (CRM push, analytics) consume instead of parsing the call record: who called
+   (E.164, known contact or not), when, how long, the outcome (``appointment_booked``,
+   ``message_taken``, ``transferred``, ``answered``), appointment ids, sentiment and success.
+   Written with ``set`` from the record's own data (no "now"), so a redelivery writes the same
+   document. It carries the call record's ``expire_at`` (same retention as the call). Nothing
+   else is published for now: there is no CRM subscriber yet, and the document is what one will
+   read (or a ``crm.contact_activity`` event can be derived from it when there is).
+2. **Call summary email** — ``notify_business(template="call_summary",
+   dedup_key="call_summary:{call_sid}")``: the task name de-duplicates, so one email per call.
+
+An event for a business or call that no longer exists (erased meanwhile) is acknowledged with a
+log: retrying cannot make it appear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.logging import get_logger
+from shared.tenants import TenantScope, UnknownTenant
+from shared.voice.events import CallCompleted
+
+log = get_logger("z3.voice.post_call")
+FACTS_VERSION = 1
+
+
+def outcome(record: dict[str, Any], appointment_ids: list[str]) -> str:
+    if appointment_ids:
+        return "appointment_booked"
+    if record.get("messages_taken"):
+        return "message_taken"
+    if (record.get("transfer") or {}).get("status") in ("bridged", "ended"):
+        return "transferred"
+    return "answered"
+
+
+def call_facts(event: CallCompleted, record: dict[str, Any], known_contact: bool,
+               appointment_ids: list[str]) -> dict[str, Any]:
+    return {
+        "version": FACTS_VERSION,
+        "tenant_id": event.tenant_id,
+        "call_sid": event.call_sid,
+        "retell_call_id": event.retell_call_id,
+        "caller_number": record.get("from"),
+        "known_contact": known_contact,
+        "started_at": record.get("retell_started_at") or record.get("started_at"),
+        "ended_at": record.get("retell_ended_at") or record.get("ended_at"),
+        "duration_seconds": round(record["retell_duration_ms"] / 1000) if record.get("retell_duration_ms") else
+        record.get("duration"),
+        "outcome": outcome(record, appointment_ids),
+        "appointment_ids": appointment_ids,
+        "sentiment": record.get("sentiment"),
+        "success": record.get("success"),
+        "disconnection_reason": record.get("disconnection_reason"),
+        "completed_at": event.completed_at,
+        "expire_at": record.get("expire_at"),
+    }
+
+
+def answered_by(record: dict[str, Any]) -> str:
+    """For people: who took the call (the Twilio side may also publish call.completed for calls
+    the AI did not answer)."""
+    if record.get("retell_call_id") or record.get("route") == "ai":
+        return "AI receptionist"
+    who = record.get("answered_by") or ""
+    return {"voicemail": "Voicemail", "ai": "AI receptionist"}.get(who, who)
+
+
+def summary_context(tenant, record: dict[str, Any], appointments: list, caller_name: str | None) -> dict[str, Any]:
+    """What the ``call_summary`` email template gets (JSON values only)."""
+    from shared.scheduling.slots import describe
+
+    zone = tenant.zone
+    started = record.get("retell_started_at") or record.get("started_at")
+    return {
+        "business_name": tenant.name,
+        "call_sid": record.get("call_sid"),
+        "caller_name": caller_name or record.get("caller_name") or "",
+        "caller_number": record.get("from") or "",
+        "started_local": describe(started, zone) if started else "",
+        "duration_seconds": round(record["retell_duration_ms"] / 1000) if record.get("retell_duration_ms") else
+        record.get("duration"),
+        "answered_by": answered_by(record),
+        "summary": record.get("summary") or "",
+        "sentiment": record.get("sentiment") or "",
+        "success": record.get("success"),
+        "actions": [e.get("text") for e in record.get("action_log") or [] if e.get("text")],
+        "appointments": [a.label for a in appointments],
+        "messages": [{"name": m.get("name") or "", "callback_number": m.get("callback_number") or "",
+                      "message": m.get("message") or "", "urgent": bool(m.get("urgent"))}
+                     for m in record.get("messages_taken") or []],
+        "has_recording": bool(record.get("recordings")),
+        "has_transcript": bool(record.get("transcript")),
+    }
+
+
+def handle_call_completed(ports, event: CallCompleted, message_id: str = "") -> bool:
+    """Returns False when there was nothing to do (unknown business or call)."""
+    from shared.notifications import notify_business
+    from shared.scheduling.appointments import appointments_for_call
+    from shared.voice.calls import call_path
+    from shared.voice.contacts import contact_name
+
+    scope = TenantScope(ports.store(), event.tenant_id)
+    try:
+        tenant = scope.tenant()
+    except UnknownTenant:
+        log.warning("call.completed for an unknown business", extra={"tenant_id": event.tenant_id})
+        return False
+    record = scope.get(call_path(event.call_sid))
+    if record is None:
+        log.warning("call.completed for an unknown call", extra={"tenant_id": event.tenant_id,
+                                                                 "call_sid": event.call_sid})
+        return False
+    booked = [a for a in appointments_for_call(scope, event.call_sid) if a.status == "booked"]
+    name = contact_name(scope, record.get("from"))
+    scope.set(f"call_facts/{event.call_sid}", call_facts(event, record, name is not None, [a.id for a in booked]))
+    queued = notify_business(ports, tenant_id=event.tenant_id, template="call_summary",
+                             context=summary_context(tenant, record, booked, name),
+                             dedup_key=f"call_summary:{event.call_sid}")
+    log.info("post-call work done", extra={"tenant_id": event.tenant_id, "call_sid": event.call_sid,
+                                           "summary_queued": queued, "message_id": message_id})
+    return True

@@ -1,0 +1,252 @@
+"""retell_webhook through functions-framework, signed with the Retell SDK's own helper."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.functions.agent.support import (
+    TRANSCRIPT, analyzed, call_doc, drain, ended, event, outbox, post_retell, retell_signature, stale_ms,
+    start_ai_call, tasks,
+)
+from tests.functions.voice.support import TENANT, DownStore
+
+
+@pytest.fixture
+def ai_call(client, settings, business, retell_sandbox):
+    return start_ai_call(client, settings, retell_sandbox)
+
+
+# --- signatures and bad input -----------------------------------------------------------------------
+
+def test_forged_stale_or_missing_signatures_are_refused(client, settings, ports, ai_call):
+    sid, call = ai_call
+    raw = json.dumps({"event": "call_started", "call": call}).encode()
+    forged = retell_signature(settings, raw, key="not-our-api-key")
+    assert post_retell(client, settings, "retell_webhook", None, raw=raw, signature=forged).status_code == 403
+    stale = retell_signature(settings, raw, timestamp_ms=stale_ms(6))
+    assert post_retell(client, settings, "retell_webhook", None, raw=raw, signature=stale).status_code == 403
+    assert post_retell(client, settings, "retell_webhook", None, raw=raw, signature="").status_code == 403
+    # signed, then changed in transit
+    good = retell_signature(settings, raw)
+    tampered = raw.replace(b"call_started", b"call_ended")
+    assert post_retell(client, settings, "retell_webhook", None, raw=tampered, signature=good).status_code == 403
+    assert "retell_events" not in call_doc(ports, sid)
+    # within the 5-minute tolerance is fine
+    recent = retell_signature(settings, raw, timestamp_ms=stale_ms(4))
+    assert post_retell(client, settings, "retell_webhook", None, raw=raw, signature=recent).status_code == 200
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b'{"event": "call_started"}',
+                                 b'{"event": "call_started", "call": {"agent_id": "a"}}',
+                                 b'{"event": "call_started", "call": {"call_id": "../../etc"}}',
+                                 b'{"call": {"call_id": "abc"}}'])
+def test_malformed_bodies_are_400_with_a_reason(client, settings, business, raw):
+    response = post_retell(client, settings, "retell_webhook", None, raw=raw)
+    assert response.status_code == 400
+    assert response.get_json()["error"]
+
+
+def test_unknown_calls_and_events_are_acknowledged_without_effect(client, settings, ports, ai_call):
+    sid, call = ai_call
+    stranger = {**call, "call_id": "call_from_the_dashboard", "metadata": {}}
+    response = event(client, settings, "call_ended", stranger)
+    assert response.status_code == 200 and response.get_json()["result"] == "unknown_call"
+    response = event(client, settings, "chat_started", call)
+    assert response.status_code == 200 and response.get_json()["result"] == "ignored"
+    assert "retell_events" not in call_doc(ports, sid)
+
+
+def test_the_index_finds_a_call_whose_metadata_was_lost(client, settings, ports, ai_call):
+    sid, call = ai_call
+    assert event(client, settings, "call_started", {**call, "metadata": None}).get_json()["result"] == "applied"
+    assert call_doc(ports, sid)["retell_status"] == "ongoing"
+
+
+def test_store_down_answers_503_so_retell_retries(client, settings, ports, ai_call):
+    _sid, call = ai_call
+    ports.provide(store=DownStore())
+    assert event(client, settings, "call_ended", ended(call)).status_code == 503
+
+
+# --- every event updates the record -----------------------------------------------------------------
+
+def test_every_event_updates_the_call_record(client, settings, ports, ai_call, audio_host):
+    sid, call = ai_call
+    assert event(client, settings, "call_started", {**call, "call_status": "ongoing"}).status_code == 200
+    doc = call_doc(ports, sid)
+    assert doc["retell_status"] == "ongoing" and set(doc["retell_events"]) == {"call_started"}
+    assert doc["route"] == "ai" and doc["recording_notice_played"] is True  # the Twilio side's keys are kept
+
+    assert event(client, settings, "transfer_started", call, transfer_destination="+13035550111").status_code == 200
+    assert call_doc(ports, sid)["transfer"]["status"] == "started"
+    assert event(client, settings, "transfer_cancelled", call, transfer_destination="+13035550111").status_code == 200
+    doc = call_doc(ports, sid)
+    assert doc["transfer"]["status"] == "cancelled" and doc["transfer"]["destination"] == "+13035550111"
+
+    url = audio_host.url_for(call["call_id"])
+    assert event(client, settings, "call_ended", ended(call, recording_url=url)).status_code == 200
+    doc = call_doc(ports, sid)
+    assert doc["retell_status"] == "ended"
+    assert doc["transcript"] == [{"role": u["role"], "content": u["content"]} for u in TRANSCRIPT]
+    assert doc["transcript_text"].startswith("Agent: Thanks for calling Sunrise Plumbing.")
+    assert doc["disconnection_reason"] == "user_hangup"
+    assert doc["cost"] == {"cents": 21.4, "duration_seconds": 125}
+    assert doc["retell_duration_ms"] == 125_000
+    assert "summary" not in doc and outbox(settings, "call.completed") == []  # not complete before the analysis
+
+    assert event(client, settings, "call_analyzed", analyzed(call, recording_url=url)).status_code == 200
+    doc = call_doc(ports, sid)
+    assert doc["summary"] == "The caller booked a water heater repair for Thursday at 2 PM."
+    assert (doc["sentiment"], doc["success"], doc["in_voicemail"]) == ("Positive", True, False)
+    assert doc["extracted_data"] == {"service": "water heater", "urgent": True}
+    assert set(doc["retell_events"]) == {"call_started", "transfer_started", "transfer_cancelled", "call_ended",
+                                         "call_analyzed"}
+    texts = [e["text"] for e in doc["action_log"]]
+    assert texts == ["The AI receptionist answered the call", "AI started transferring the call",
+                     "AI could not complete the transfer",
+                     "The call with the AI receptionist ended after 2 min 5 s (user hangup)",
+                     "Call analysed: successful, caller sentiment positive"]
+    [published] = outbox(settings, "call.completed")
+    assert published["message"]["attributes"]["call_sid"] == sid
+    assert doc["completed_event_published_at"] is not None
+
+
+def _normalised(doc):
+    """The document without what legitimately differs between two calls (ids, arrival order)."""
+    drop = {"call_sid", "retell_call_id", "created_at", "started_at", "expire_at", "status_history", "route_history",
+            "recording_notice_at", "action_log"}
+    out = {k: v for k, v in doc.items() if k not in drop}
+    out["actions"] = sorted(e["text"] for e in doc.get("action_log") or [])
+    return out
+
+
+def test_call_analyzed_before_call_ended_gives_the_same_final_state(client, settings, ports, business,
+                                                                    retell_sandbox):
+    in_order_sid, in_order = start_ai_call(client, settings, retell_sandbox)
+    reversed_sid, reverse = start_ai_call(client, settings, retell_sandbox)
+    for name, payload in (("call_started", in_order), ("call_ended", ended(in_order)),
+                          ("call_analyzed", analyzed(in_order))):
+        assert event(client, settings, name, payload).status_code == 200
+    for name, payload in (("call_analyzed", analyzed(reverse)), ("call_started", reverse),
+                          ("call_ended", ended(reverse))):
+        assert event(client, settings, name, payload).status_code == 200
+    a, b = call_doc(ports, in_order_sid), call_doc(ports, reversed_sid)
+    assert _normalised(a) == _normalised(b)
+    assert a["retell_status"] == b["retell_status"] == "ended"
+    assert len(outbox(settings, "call.completed")) == 2  # one per call
+
+
+def test_duplicates_have_one_effect(client, settings, ports, ai_call, audio_host):
+    sid, call = ai_call
+    url = audio_host.url_for(call["call_id"])
+    for _ in range(3):
+        assert event(client, settings, "call_ended", ended(call, recording_url=url)).status_code == 200
+    responses = [event(client, settings, "call_analyzed", analyzed(call, recording_url=url)).get_json()
+                 for _ in range(3)]
+    assert [r["result"] for r in responses] == ["applied", "duplicate", "duplicate"]
+    assert [r["published"] for r in responses] == [True, False, False]
+    doc = call_doc(ports, sid)
+    assert len(doc["action_log"]) == 2
+    assert len(outbox(settings, "call.completed")) == 1  # exactly one call.completed
+    assert [name for name, _ in tasks(settings, "retell_recording_copy")] == [f"retell-recording-{call['call_id']}"]
+
+
+def test_a_publish_that_failed_is_retried_by_retells_next_delivery(client, settings, ports, ai_call, monkeypatch):
+    from shared.ports import StoreUnavailable
+    from shared.voice import events as voice_events
+
+    sid, call = ai_call
+    event(client, settings, "call_ended", ended(call))
+    real = voice_events.publish_call_completed
+
+    def down(*args, **kwargs):
+        raise StoreUnavailable("bus down (test)")
+
+    monkeypatch.setattr(voice_events, "publish_call_completed", down)
+    assert event(client, settings, "call_analyzed", analyzed(call)).status_code == 503
+    assert outbox(settings, "call.completed") == []
+    monkeypatch.setattr(voice_events, "publish_call_completed", real)
+    response = event(client, settings, "call_analyzed", analyzed(call))  # Retell retries the same event
+    assert response.status_code == 200 and response.get_json() == {"result": "duplicate", "published": True}
+    assert len(outbox(settings, "call.completed")) == 1
+
+
+# --- the recording copy -----------------------------------------------------------------------------
+
+def test_the_recording_is_copied_to_the_blob_store(client, settings, ports, ai_call, audio_host):
+    from tools.sandboxes.audio import silent_wav
+
+    sid, call = ai_call
+    audio = silent_wav(2.0)
+    audio_host.add(call["call_id"], audio)
+    event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
+    deliveries = drain(settings, client)
+    assert ("retell_recording_copy", 200) in deliveries.statuses
+    path = f"tenants/{TENANT}/recordings/{sid}/retell-{call['call_id']}.wav"
+    assert ports.blobs().get(path) == audio
+    [entry] = call_doc(ports, sid)["recordings"]
+    assert (entry["recording_sid"], entry["source"], entry["blob_path"], entry["size"]) == (
+        f"retell-{call['call_id']}", "retell", path, len(audio))
+    assert entry["duration"] == 125.0
+    # an event that still carries the URL after the copy queues nothing more
+    event(client, settings, "call_analyzed", analyzed(call, recording_url=audio_host.url_for(call["call_id"])))
+    assert len(tasks(settings, "retell_recording_copy")) == 1
+
+
+def _copy_task(settings, call):
+    [(_name, body)] = tasks(settings, "retell_recording_copy")
+    return body
+
+
+def test_the_copy_is_idempotent_and_raises_when_the_download_fails(client, settings, ports, ai_call, audio_host):
+    sid, call = ai_call
+    audio_host.fail(call["call_id"], 500)
+    event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
+    body = _copy_task(settings, call)
+    worker = client("retell_recording_copy")
+    assert worker.post("/", data=body, headers={"Content-Type": "application/json"}).status_code == 503
+    assert "recordings" not in call_doc(ports, sid)
+    audio_host.fail(call["call_id"], None)
+    first = worker.post("/", data=body, headers={"Content-Type": "application/json"})
+    again = worker.post("/", data=body, headers={"Content-Type": "application/json"})
+    assert first.status_code == again.status_code == 200
+    assert (first.get_json()["downloaded"], again.get_json()["downloaded"]) == (True, False)
+    assert len(call_doc(ports, sid)["recordings"]) == 1
+    assert audio_host.requests.count(f"/recordings/{call['call_id']}.wav") == 2  # the failed try and the copy
+
+
+def test_an_expired_url_is_refreshed_from_retell(client, settings, ports, ai_call, audio_host, retell_sandbox):
+    sid, call = ai_call
+    audio_host.fail("expired", 403)
+    retell_sandbox.calls[call["call_id"]]["recording_url"] = audio_host.url_for(call["call_id"])
+    event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for("expired")))
+    response = client("retell_recording_copy").post("/", data=_copy_task(settings, call),
+                                                     headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert call_doc(ports, sid)["recordings"][0]["source"] == "retell"
+    assert any(r.path == f"/v2/get-call/{call['call_id']}" for r in retell_sandbox.received)
+
+
+def test_a_recording_that_is_not_audio_is_refused(client, settings, ports, ai_call, audio_host):
+    sid, call = ai_call
+    audio_host.add(call["call_id"], b"<html>login</html>", content_type="text/html")
+    event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
+    response = client("retell_recording_copy").post("/", data=_copy_task(settings, call),
+                                                     headers={"Content-Type": "application/json"})
+    assert response.status_code >= 500  # retried by the queue; nothing stored
+    assert "recordings" not in call_doc(ports, sid)
+    assert ports.blobs().list(f"tenants/{TENANT}/recordings/{sid}/") == []
+
+
+def test_the_copy_answers_503_when_the_store_is_down(client, settings, ports, ai_call, audio_host):
+    _sid, call = ai_call
+    event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
+    body = _copy_task(settings, call)
+    ports.provide(store=DownStore())
+    assert client("retell_recording_copy").post("/", data=body).status_code == 503
+
+
+def test_a_bad_copy_task_is_400(client, settings, business):
+    assert client("retell_recording_copy").post("/", data=b'{"tenant_id": 1}').status_code == 400

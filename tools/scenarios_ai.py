@@ -1,0 +1,220 @@
+"""Simulated-day scenario: a caller reaches the AI receptionist and books an appointment.
+
+Played the way the providers play it, over HTTP with real signatures, against any running stack:
+
+1. Twilio: a signed ``voice_answer`` POST. The rules route the call to the AI agent (following the
+   IVR's AI option with a keypress when the business has a menu); ``voice_answer`` registers the
+   call with Retell (the Retell sandbox on the local stack) and answers with the SIP dial.
+2. Retell, mid-call: signed ``retell_tools`` calls, as the agent would make them:
+   ``lookup_caller``, ``check_availability``, ``book_appointment`` (the first offered afternoon
+   slot, else the first slot).
+3. Retell, lifecycle: signed ``retell_webhook`` events ``call_started``, ``call_ended`` (with the
+   transcript and a recording URL, served by a loopback recording host for the scenario's
+   duration) and ``call_analyzed``. Twilio's status callbacks (in-progress, completed) go to
+   ``voice_status``.
+4. The dispatcher is drained, so the recording copy and ``call_completed`` (call summary email,
+   call facts) run; then it prints the call record.
+
+Retell signatures are made with the Retell SDK's own helper (``retell.lib.webhook_auth``), with
+the stack's API key; Twilio's with ``twilio.request_validator``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+CALLER = "+17205550142"
+CALLER_NAME = "Maria Lopez"
+
+
+class _Stack:
+    """Signed HTTP to the functions of a running stack."""
+
+    def __init__(self, base_url: str, settings) -> None:
+        import requests
+
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self.http = requests.Session()
+
+    def twilio(self, function: str, params: dict[str, str], query: str = ""):
+        from twilio.request_validator import RequestValidator
+
+        signed_url = self.settings.function_url(function) + (f"?{query}" if query else "")
+        signature = RequestValidator(self.settings.secret("twilio_auth_token")).compute_signature(signed_url, params)
+        return self.http.post(f"{self.base_url}/{function}" + (f"?{query}" if query else ""), data=params,
+                              headers={"X-Twilio-Signature": signature}, timeout=20)
+
+    def retell(self, function: str, body: dict[str, Any]):
+        from retell.lib.webhook_auth import symmetric
+
+        raw = json.dumps(body)
+        signature = symmetric["sign"](raw, self.settings.secret("retell_api_key"))
+        return self.http.post(f"{self.base_url}/{function}", data=raw.encode(),
+                              headers={"Content-Type": "application/json", "x-retell-signature": signature},
+                              timeout=20)
+
+
+def _twiml(response) -> ET.Element:
+    if response.status_code != 200:
+        raise RuntimeError(f"voice function answered HTTP {response.status_code}: {response.text[:200]}")
+    return ET.fromstring(response.content)
+
+
+def _reach_the_agent(stack: _Stack, tenant, params: dict[str, str], out) -> str | None:
+    """Call in; follow the IVR to its AI option if there is a menu. Returns Retell's call id."""
+    root = _twiml(stack.twilio("voice_answer", params))
+    gather = root.find("Gather")
+    if gather is not None:
+        option = next((d for d, o in tenant.settings.voice.ivr.options.items() if o.action == "ai"), None)
+        if option is None:
+            out("  the menu has no AI option: the call did not reach the agent")
+            return None
+        out(f"  IVR menu: the caller presses {option}")
+        action = urlparse(gather.get("action"))
+        root = _twiml(stack.twilio(action.path.rsplit("/", 1)[-1], {**params, "Digits": option}, action.query))
+        redirect = root.find("Redirect")
+        if redirect is not None:
+            target = urlparse(redirect.text.strip())
+            root = _twiml(stack.twilio(target.path.rsplit("/", 1)[-1], params, target.query))
+    sip = root.find("Dial/Sip")
+    if sip is None:
+        out(f"  not routed to the AI agent (TwiML: {', '.join(child.tag for child in root)})")
+        return None
+    return sip.text.strip().removeprefix("sip:").split("@")[0]
+
+
+def _retell_call(settings, call_id: str) -> dict[str, Any]:
+    """Retell's call object, fetched with the real SDK (from the Retell sandbox locally)."""
+    from shared.providers import retell
+
+    return retell.client(settings).call.retrieve(call_id).model_dump(mode="json", exclude_none=True)
+
+
+def _status(stack: _Stack, params: dict[str, str], status: str, duration: int | None = None) -> None:
+    form = {**params, "CallStatus": status, "Timestamp": email.utils.formatdate(usegmt=True)}
+    if duration is not None:
+        form["CallDuration"] = str(duration)
+    stack.twilio("voice_status", form)
+
+
+def ai_books_an_appointment(base_url: str, ports, dispatcher, tenant, out: Callable[[str], None]) -> None:
+    from shared.tenants import TenantScope
+    from shared.voice.contacts import save_contact
+    from tools.sandboxes.audio import AudioHost, silent_wav
+
+    settings = ports.settings
+    stack = _Stack(base_url, settings)
+    out("")
+    out("• The AI receptionist answers and books an appointment")
+    scope = TenantScope(ports.store(), tenant.id)
+    save_contact(scope, CALLER, CALLER_NAME, ports.clock().now())
+    call_sid = "CA" + uuid.uuid4().hex
+    number = tenant.numbers[0]
+    params = {"CallSid": call_sid, "AccountSid": settings.twilio_account_sid, "From": CALLER, "To": number,
+              "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01", "Called": number,
+              "Caller": CALLER}
+    call_id = _reach_the_agent(stack, tenant, params, out)
+    if call_id is None:
+        return
+    call = _retell_call(settings, call_id)
+    out(f"  voice_answer: routed to the AI agent; registered with Retell as {call_id}")
+    _status(stack, params, "in-progress")
+    started_ms = int(time.time() * 1000)
+    stack.retell("retell_webhook", {"event": "call_started", "call": {**call, "call_status": "ongoing",
+                                                                       "start_timestamp": started_ms}})
+
+    def use(tool_name: str, /, **args: Any) -> dict[str, Any]:
+        response = stack.retell("retell_tools", {"name": tool_name, "args": args, "call": call})
+        answer = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
+        out(f"  agent -> {tool_name}: {answer.get('result') or answer.get('error') or response.status_code}")
+        return answer
+
+    use("lookup_caller")
+    offered = use("check_availability").get("slots") or []
+    if not offered:
+        out("  nothing open: the agent would take a message instead")
+        return
+    pick = offered[min(1, len(offered) - 1)]  # "the second one works for me"
+    booking = use("book_appointment", start=pick["start"], name=CALLER_NAME, reason="Water heater leaking")
+    label = (booking.get("appointment") or {}).get("label", pick["label"])
+
+    transcript = [
+        {"role": "agent", "content": f"Thanks for calling {tenant.name}, this is the virtual receptionist. "
+                                     "How can I help?"},
+        {"role": "user", "content": "Hi, my water heater is leaking. Can someone come out?"},
+        {"role": "agent", "content": f"Of course. I have {offered[0]['label']}, or {pick['label']}."},
+        {"role": "user", "content": "The second one works for me."},
+        {"role": "agent", "content": f"You're booked for {label}. Anything else?"},
+        {"role": "user", "content": "No, that's all. Thanks!"},
+    ]
+    duration_ms = 96_000
+    with AudioHost() as host:
+        host.add(call_id, silent_wav(3.0))
+        final = {**call, "call_status": "ended", "start_timestamp": started_ms,
+                 "end_timestamp": started_ms + duration_ms, "duration_ms": duration_ms,
+                 "disconnection_reason": "user_hangup", "recording_url": host.url_for(call_id),
+                 "transcript": "\n".join(f"{u['role'].capitalize()}: {u['content']}" for u in transcript),
+                 "transcript_object": [{**u, "words": []} for u in transcript],
+                 "call_cost": {"combined_cost": 16.3, "total_duration_seconds": 96, "total_duration_unit_price": 0.17,
+                               "product_costs": []}}
+        stack.retell("retell_webhook", {"event": "call_ended", "call": final})
+        _status(stack, params, "completed", duration=duration_ms // 1000)
+        analysis = {"call_summary": f"{CALLER_NAME} reported a leaking water heater and booked {label}.",
+                    "user_sentiment": "Positive", "call_successful": True, "in_voicemail": False,
+                    "custom_analysis_data": {"service": "water heater", "urgent": True}}
+        stack.retell("retell_webhook", {"event": "call_analyzed", "call": {**final, "call_analysis": analysis}})
+        record = _wait_for_post_call(ports, dispatcher, scope, call_sid)
+    _print_record(out, record, scope, call_sid)
+
+
+def _wait_for_post_call(ports, dispatcher, scope, call_sid: str, timeout: float = 20.0) -> dict[str, Any]:
+    """Let the dispatcher deliver the recording copy and call.completed (and what they queue)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if dispatcher is not None:
+            dispatcher.drain(timeout=2.0)
+        record = scope.get(f"calls/{call_sid}") or {}
+        if record.get("recordings") and scope.get(f"call_facts/{call_sid}"):
+            return record
+        time.sleep(0.1)
+    return scope.get(f"calls/{call_sid}") or {}
+
+
+def _print_record(out, record: dict[str, Any], scope, call_sid: str) -> None:
+    from shared.scheduling.appointments import appointments_for_call
+
+    out(f"  call record {call_sid}: route {record.get('route')} ({record.get('route_reason')}), "
+        f"status {record.get('status')}, Retell {record.get('retell_status')}, "
+        f"notice played: {record.get('recording_notice_played')}")
+    out(f"  transcript: {len(record.get('transcript') or [])} turns; summary: {record.get('summary')}")
+    out(f"  sentiment {record.get('sentiment')}, successful: {record.get('success')}, "
+        f"cost {(record.get('cost') or {}).get('cents')} cents")
+    for appt in appointments_for_call(scope, call_sid):
+        out(f"  appointment: {appt.label} for {appt.customer_name} ({appt.status})")
+    for rec in record.get("recordings") or []:
+        out(f"  recording stored: {rec['blob_path']} ({rec['size']} bytes, from {rec['source']})")
+    if not record.get("recordings"):
+        out("  recording: NOT stored yet (is the dispatcher running?)")
+    facts = scope.get(f"call_facts/{call_sid}")
+    out(f"  post-call: call summary email queued, call facts written (outcome {facts['outcome']})" if facts
+        else "  post-call: call_completed has NOT run yet")
+    out("  action log:")
+    for entry in record.get("action_log") or []:
+        out(f"    - {entry['text']}")
+
+
+def register() -> None:
+    from tools import simulate
+
+    if ai_books_an_appointment not in simulate.SCENARIOS:
+        simulate.SCENARIOS.append(ai_books_an_appointment)
+
+
+register()
