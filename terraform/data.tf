@@ -7,7 +7,9 @@ resource "google_firestore_database" "default" {
 }
 
 resource "google_firestore_field" "ttl" {
-  for_each   = toset(["webhook_events", "messages", "emails", "calls"])
+  # collection ids (TTL applies to every collection of that id, at any depth)
+  for_each = toset(["webhook_events", "messages", "emails", "calls", "call_facts", "consent", "events", "sources",
+  "sms_sends", "email_suppressions", "email_messages"])
   database   = google_firestore_database.default.name
   collection = each.key
   field      = "expire_at"

@@ -23,5 +23,19 @@ variable "functions" {
     timeout  = optional(number, 60)
     public   = optional(bool, false)
   }))
-  default = {}
+  default = {
+    voice_answer          = { kind = "http", public = true, memory = "1Gi" } # keep one instance warm (Twilio waits 15 s)
+    voice_ivr             = { kind = "http", public = true }
+    voice_status          = { kind = "http", public = true }
+    recording_ingest      = { kind = "task", timeout = 300 }
+    retell_webhook        = { kind = "http", public = true }
+    retell_tools          = { kind = "http", public = true }
+    retell_recording_copy = { kind = "task", timeout = 300 }
+    call_completed        = { kind = "event", topic = "call.completed" }
+    sms_inbound           = { kind = "http", public = true }
+    sms_status            = { kind = "http", public = true }
+    notify                = { kind = "task" }
+    email_events          = { kind = "http", public = true }
+    email_unsubscribe     = { kind = "http", public = true }
+  }
 }

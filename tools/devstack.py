@@ -28,8 +28,8 @@ def sandbox_settings(base_url: str) -> dict[str, str]:
     return {setting: f"{base_url}/_sandbox/{name}" for name, (setting, _factory) in registry().items()}
 
 
-def configure_environment(port: int, data_dir: Path) -> dict[str, str]:
-    base = f"http://127.0.0.1:{port}"
+def configure_environment(base_url: str, data_dir: Path) -> dict[str, str]:
+    base = base_url.rstrip("/")
     env = {"Z3_BACKEND": "local", "Z3_DATA_DIR": str(data_dir.resolve()), "PUBLIC_BASE_URL": base,
            **sandbox_settings(base)}
     # The dev stack is the process's configuration: the functions it hosts read Settings.
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demo", action="store_true", help="serve without playing the demo")
     args = parser.parse_args(argv)
 
-    configure_environment(args.port, args.data_dir)
+    configure_environment(f"http://127.0.0.1:{args.port}", args.data_dir)
     from shared import runtime
     from shared.adapters.local import build_dispatcher
     from shared.logging import configure, get_logger

@@ -208,13 +208,3 @@ def _print_record(out, record: dict[str, Any], scope, call_sid: str) -> None:
     out("  action log:")
     for entry in record.get("action_log") or []:
         out(f"    - {entry['text']}")
-
-
-def register() -> None:
-    from tools import simulate
-
-    if ai_books_an_appointment not in simulate.SCENARIOS:
-        simulate.SCENARIOS.append(ai_books_an_appointment)
-
-
-register()

@@ -9,7 +9,7 @@ who got them -- "email sent to owner: <subject>" -- and what the webhooks said a
 business has not opted in to marketing email.
 
 On a stack whose ``RESEND_API_URL`` is not a sandbox the listing is skipped (it would list a real
-account's emails). Registered last into ``tools.simulate.SCENARIOS``.
+account's emails). Listed last in ``tools.simulate.scenarios()``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from tools.simulate import SCENARIOS
 
 Out = Callable[[str], None]
 
@@ -74,6 +73,3 @@ def _wait_for_webhooks(scope: Any, timeout: float = 5.0) -> None:
         if statuses and all(s not in ("sending", "sent") for s in statuses):
             return
         time.sleep(0.1)
-
-
-SCENARIOS.append(notifications_sent)

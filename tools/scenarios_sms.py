@@ -10,8 +10,8 @@ too. The ledger's chain is verified at the end.
 Quiet hours are real: the stack's wall clock decides. The caller is given an area code where it
 is now between 8 a.m. and 9 p.m. (Denver, New York, Los Angeles, Honolulu or Anchorage); when
 it is night in all of them the follow-up is refused with ``quiet_hours`` and the scenario says
-so (keyword replies are immediate replies and still go out). Registered into
-``tools.simulate.SCENARIOS``.
+so (keyword replies are immediate replies and still go out). Listed in
+``tools.simulate.scenarios()``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import time
 import uuid
 from typing import Any, Callable
 
-from tools.simulate import SCENARIOS
 
 Out = Callable[[str], None]
 
@@ -118,6 +117,3 @@ def texts_with_consent(base_url: str, ports: Any, dispatcher: Any, tenant: Any, 
     verdict = "OK" if report.ok else f"BROKEN at {report.broken_at}: {report.reason}"
     out(f"  ledger: {report.length} events, chain {verdict}. Evidence: "
         f"scripts/ops consent show --tenant {tenant.id} --number {caller}")
-
-
-SCENARIOS.append(texts_with_consent)

@@ -9,7 +9,7 @@ recording callbacks — and what happened to each call, read back from its recor
 
 The stack's wall clock decides business hours, so each scenario sets the phone settings it
 needs for its call (open all day with the menu on, closed, ...) and puts the business's own
-settings back afterwards; it says so in its output. Registered into ``tools.simulate.SCENARIOS``.
+settings back afterwards; it says so in its output. Listed in ``tools.simulate.scenarios()``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
 
-from tools.simulate import SCENARIOS
 
 Out = Callable[[str], None]
 
@@ -288,4 +287,4 @@ def retell_outage(base_url: str, ports, dispatcher, tenant, out: Out) -> None:
     out("  " + describe(ports, tenant.id, call.sid, recording, expect_recording=True))
 
 
-SCENARIOS.extend([ivr_forwarded, after_hours_voicemail, blocked_caller, retell_outage])
+ALL = [ivr_forwarded, after_hours_voicemail, blocked_caller, retell_outage]

@@ -17,7 +17,7 @@ def test_get_set_roundtrip_keeps_types(ports):
     when = dt.datetime(2026, 3, 5, 14, 30, 15, 123000, tzinfo=UTC)
     data = {"name": "Acme Plumbing", "count": 3, "ratio": 0.5, "ok": True, "none": None,
             "when": when, "tags": ["a", "b"], "nested": {"tz": "America/Denver", "list": [1, {"x": "y"}]},
-            "weird": "@@not-a-tag"}
+            "weird": "@@not-a-tag", "history": [{"status": "ringing", "at": when}], "times": [when, "@@x"]}
     store.set("tenants/t1", data)
     assert store.get("tenants/t1") == data
     assert store.get("tenants/missing") is None

@@ -82,8 +82,24 @@ def _dumps(data: dict[str, Any]) -> str:
     return json.dumps(encode(data), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def _decode_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """``json.loads`` object hook: undo the tags of this object's own values (nested objects were
+    already visited; lists of tagged strings are handled one level deep)."""
+    for key, value in obj.items():
+        if type(value) is str:
+            if value.startswith("@@"):
+                obj[key] = decode(value)
+        elif type(value) is list:
+            obj[key] = [decode(v) if type(v) is str and v.startswith("@@") else v for v in value]
+    return obj
+
+
 def _loads(text: str) -> dict[str, Any]:
-    return decode(json.loads(text))
+    # Hot path (every read): most documents carry no tag at all, and those that do are decoded by
+    # an object hook instead of a second walk over every value.
+    if '"@@' not in text:
+        return json.loads(text)
+    return json.loads(text, object_hook=_decode_object)
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -244,9 +260,10 @@ def _get(conn: sqlite3.Connection, path: str) -> dict[str, Any] | None:
     return _loads(row[0]) if row else None
 
 
-def _put(conn: sqlite3.Connection, path: str, data: dict[str, Any]) -> None:
+def _put(conn: sqlite3.Connection, path: str, data: dict[str, Any] | str) -> None:
     parent, doc_id = _split(path)
-    conn.execute("INSERT OR REPLACE INTO docs (parent, id, data) VALUES (?, ?, ?)", (parent, doc_id, _dumps(data)))
+    text = data if isinstance(data, str) else _dumps(data)
+    conn.execute("INSERT OR REPLACE INTO docs (parent, id, data) VALUES (?, ?, ?)", (parent, doc_id, text))
 
 
 def _delete(conn: sqlite3.Connection, path: str) -> None:
@@ -260,40 +277,52 @@ def _run_query(conn: sqlite3.Connection, query: Query) -> list[Document]:
 
 
 class _Writes:
-    """Buffered writes of a transaction or batch, applied in order at commit."""
+    """Buffered writes of a transaction or batch, applied in order at commit.
+
+    A plain ``set`` or ``create`` is encoded to JSON when it is buffered (a snapshot, so later
+    changes by the caller do not leak in, and no read is needed at commit); ``update`` and a
+    merging ``set`` keep a deep copy and read the current document at commit."""
 
     def __init__(self) -> None:
-        self.ops: list[tuple[str, str, dict[str, Any] | None, bool]] = []
+        self.ops: list[tuple[str, str, dict[str, Any] | str | None]] = []
 
     def set(self, path: str, data: dict[str, Any], *, merge: bool = False) -> None:
-        self.ops.append(("set", check_document_path(path), copy.deepcopy(data), merge))
+        check_document_path(path)
+        if merge:
+            self.ops.append(("merge", path, copy.deepcopy(data)))
+        else:
+            self.ops.append(("set", path, _dumps(data)))
 
     def create(self, path: str, data: dict[str, Any]) -> None:
-        self.ops.append(("create", check_document_path(path), copy.deepcopy(data), False))
+        self.ops.append(("create", check_document_path(path), _dumps(data)))
 
     def update(self, path: str, data: dict[str, Any]) -> None:
-        self.ops.append(("update", check_document_path(path), copy.deepcopy(data), False))
+        self.ops.append(("update", check_document_path(path), copy.deepcopy(data)))
 
     def delete(self, path: str) -> None:
-        self.ops.append(("delete", check_document_path(path), None, False))
+        self.ops.append(("delete", check_document_path(path), None))
 
     def apply(self, conn: sqlite3.Connection) -> None:
-        for op, path, data, merge in self.ops:
+        for op, path, data in self.ops:
             if op == "delete":
                 _delete(conn, path)
-                continue
-            assert data is not None
-            current = _get(conn, path)
-            if op == "create":
-                if current is not None:
+            elif op == "set":
+                _put(conn, path, data)  # type: ignore[arg-type]
+            elif op == "create":
+                parent, doc_id = _split(path)
+                cur = conn.execute("INSERT OR IGNORE INTO docs (parent, id, data) VALUES (?, ?, ?)",
+                                   (parent, doc_id, data))
+                if cur.rowcount != 1:
                     raise AlreadyExists(path)
-                _put(conn, path, data)
-            elif op == "update":
-                if current is None:
-                    raise NotFound(path)
-                _put(conn, path, apply_update(current, data))
             else:
-                _put(conn, path, deep_merge(current, data) if merge and current is not None else data)
+                assert isinstance(data, dict)
+                current = _get(conn, path)
+                if op == "update":
+                    if current is None:
+                        raise NotFound(path)
+                    _put(conn, path, apply_update(current, data))
+                else:
+                    _put(conn, path, deep_merge(current, data) if current is not None else data)
 
 
 class _Transaction(_Writes):
