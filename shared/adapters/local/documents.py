@@ -67,7 +67,8 @@ def encode(value: Any) -> Any:
 def decode(value: Any) -> Any:
     if isinstance(value, str):
         if value.startswith(_DT_TAG):
-            return dt.datetime.strptime(value[len(_DT_TAG):], _DT_FORMAT).replace(tzinfo=dt.timezone.utc)
+            # fromisoformat (C, Python 3.11+) reads our fixed format ten times faster than strptime
+            return dt.datetime.fromisoformat(value[len(_DT_TAG):])
         if value.startswith(_STR_TAG):
             return value[len(_STR_TAG):]
         return value
@@ -113,15 +114,8 @@ def _json_path(field: str) -> str:
     return "$" + "".join(f".{p}" if _SAFE_KEY.match(p) else '."' + p.replace('"', '\\"') + '"' for p in parts)
 
 
-def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        child = target.get(part)
-        if not isinstance(child, dict):
-            child = target[part] = {}
-        target = child
-    target[parts[-1]] = value
-
+# Both helpers build the next stored form of a document that is serialised right away; the
+# result may share sub-objects with ``base`` and ``patch`` (they are never kept or mutated later).
 
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """Firestore's ``set(..., merge=True)``: maps merge recursively, everything else replaces."""
@@ -130,15 +124,22 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = value
     return out
 
 
 def apply_update(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """Firestore's ``update``: top-level keys replace; dotted keys reach into maps."""
-    out = copy.deepcopy(base)
+    """Firestore's ``update``: top-level keys replace; dotted keys reach into maps (copied on the
+    way down, so ``base`` itself is not changed)."""
+    out = dict(base)
     for key, value in patch.items():
-        _set_dotted(out, key, copy.deepcopy(value))
+        parts = key.split(".")
+        target = out
+        for part in parts[:-1]:
+            child = target.get(part)
+            target[part] = dict(child) if isinstance(child, dict) else {}
+            target = target[part]
+        target[parts[-1]] = value
     return out
 
 
@@ -279,50 +280,48 @@ def _run_query(conn: sqlite3.Connection, query: Query) -> list[Document]:
 class _Writes:
     """Buffered writes of a transaction or batch, applied in order at commit.
 
-    A plain ``set`` or ``create`` is encoded to JSON when it is buffered (a snapshot, so later
-    changes by the caller do not leak in, and no read is needed at commit); ``update`` and a
-    merging ``set`` keep a deep copy and read the current document at commit."""
+    Each write is encoded to JSON when it is buffered: a snapshot (later changes by the caller
+    do not leak in, and what the store cannot hold fails at the call site). A plain ``set`` or
+    ``create`` needs no read at commit; ``update`` and a merging ``set`` read the current
+    document and decode the snapshot only then (a merge onto nothing stores it as is)."""
 
     def __init__(self) -> None:
-        self.ops: list[tuple[str, str, dict[str, Any] | str | None]] = []
+        self.ops: list[tuple[str, str, str | None]] = []
 
     def set(self, path: str, data: dict[str, Any], *, merge: bool = False) -> None:
-        check_document_path(path)
-        if merge:
-            self.ops.append(("merge", path, copy.deepcopy(data)))
-        else:
-            self.ops.append(("set", path, _dumps(data)))
+        self.ops.append(("merge" if merge else "set", check_document_path(path), _dumps(data)))
 
     def create(self, path: str, data: dict[str, Any]) -> None:
         self.ops.append(("create", check_document_path(path), _dumps(data)))
 
     def update(self, path: str, data: dict[str, Any]) -> None:
-        self.ops.append(("update", check_document_path(path), copy.deepcopy(data)))
+        self.ops.append(("update", check_document_path(path), _dumps(data)))
 
     def delete(self, path: str) -> None:
         self.ops.append(("delete", check_document_path(path), None))
 
     def apply(self, conn: sqlite3.Connection) -> None:
-        for op, path, data in self.ops:
+        for op, path, text in self.ops:
             if op == "delete":
                 _delete(conn, path)
-            elif op == "set":
-                _put(conn, path, data)  # type: ignore[arg-type]
+                continue
+            assert text is not None
+            if op == "set":
+                _put(conn, path, text)
             elif op == "create":
                 parent, doc_id = _split(path)
                 cur = conn.execute("INSERT OR IGNORE INTO docs (parent, id, data) VALUES (?, ?, ?)",
-                                   (parent, doc_id, data))
+                                   (parent, doc_id, text))
                 if cur.rowcount != 1:
                     raise AlreadyExists(path)
             else:
-                assert isinstance(data, dict)
                 current = _get(conn, path)
                 if op == "update":
                     if current is None:
                         raise NotFound(path)
-                    _put(conn, path, apply_update(current, data))
+                    _put(conn, path, apply_update(current, _loads(text)))
                 else:
-                    _put(conn, path, deep_merge(current, data) if current is not None else data)
+                    _put(conn, path, text if current is None else deep_merge(current, _loads(text)))
 
 
 class _Transaction(_Writes):
@@ -361,8 +360,14 @@ class SqliteDocumentStore:
             raise StoreUnavailable(str(exc)) from exc
 
     def get_many(self, paths: Sequence[str]) -> dict[str, dict[str, Any] | None]:
-        conn = self._db.connection()
-        return {path: _get(conn, path) for path in paths}
+        """One statement for all paths (a webhook's reads happen in one round trip)."""
+        if not paths:
+            return {}
+        keys = [_split(path) for path in paths]
+        sql = "SELECT parent, id, data FROM docs WHERE " + " OR ".join(["(parent = ? AND id = ?)"] * len(keys))
+        found = {f"{parent}/{doc_id}": data for parent, doc_id, data in
+                 self._db.read(sql, [part for key in keys for part in key])}
+        return {path: (_loads(found[path]) if path in found else None) for path in paths}
 
     def set(self, path: str, data: dict[str, Any], *, merge: bool = False) -> None:
         with self._db.write() as conn:
