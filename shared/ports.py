@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Literal, Protocol, Sequence, TypeVar, runtime_checkable
+from typing import Any, Callable, Iterator, Literal, Protocol, Sequence, TypeVar, runtime_checkable
 
 T = TypeVar("T")
 
@@ -235,6 +235,24 @@ class FixedClock:
         return self.current
 
 
+def stream_pages(run: Callable[[Query], list[Document]], query: Query, page_size: int = 300) -> Iterator[Document]:
+    """Every result of ``query`` (up to its limit), fetched ``page_size`` at a time with cursors:
+    the shared body of ``DocumentStore.stream``."""
+    if page_size < 1:
+        raise ValueError("page_size must be positive")
+    remaining = query.limit
+    cursor = query.start_after
+    while remaining is None or remaining > 0:
+        size = page_size if remaining is None else min(page_size, remaining)
+        page = run(query.page(size, cursor))
+        yield from page
+        if len(page) < size:
+            return
+        cursor = page[-1]
+        if remaining is not None:
+            remaining -= len(page)
+
+
 def collection_of(path: str) -> str:
     return path.rsplit("/", 1)[0]
 
@@ -251,14 +269,3 @@ def check_collection_path(path: str) -> str:
     if len(parts) % 2 == 0 or any(not p for p in parts):
         raise ValueError(f"not a collection path: {path!r}")
     return path
-
-
-def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -46,6 +46,11 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def pct(samples: list[float], q: float) -> float:
+    """The ``q`` quantile of samples in seconds, in milliseconds."""
+    return percentile(samples, q) * 1000
+
+
 def _workload(store, n: int, prefix: str) -> dict[str, Callable[[], object]]:
     from shared.ports import Query
 

@@ -18,12 +18,12 @@ one that grows to hundreds of entries.
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from tools.bench import out, pct
 from tools.wsgi import REPO
 
 ROUNDS = 400
@@ -32,14 +32,6 @@ TENANT = "t_bench_agent"
 NUMBER = "+13035550190"
 
 
-def out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
 def _seed(ports) -> None:

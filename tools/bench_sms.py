@@ -23,20 +23,13 @@ import time
 import uuid
 from pathlib import Path
 
+from tools.bench import out, pct
 from tools.wsgi import REPO
 
 WARMUP = 30
 BUSINESS = "+13035550100"
 
 
-def out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
 def _signed(settings, body: str, sender: str) -> tuple[dict[str, str], str]:

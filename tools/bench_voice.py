@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+from tools.bench import out, pct
 from tools.wsgi import REPO
 
 ROUNDS = 400
@@ -45,14 +46,6 @@ WATCHED_SDKS = ("stripe", "retell", "resend", "intuitlib", "twilio.rest", "twili
 FOUNDATION = "import shared.runtime, shared.http, shared.tenants"
 
 
-def out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
 # --- warm latency ------------------------------------------------------------------------------

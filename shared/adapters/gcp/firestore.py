@@ -38,6 +38,7 @@ from shared.ports import (
     StoreUnavailable,
     check_collection_path,
     check_document_path,
+    stream_pages,
 )
 
 try:  # the messages of the ValueErrors the transaction helper raises (see _library_cause)
@@ -233,19 +234,7 @@ class FirestoreStore:
 
     def stream(self, query: Query, page_size: int = 300) -> Iterator[Document]:
         """Every result of ``query`` (up to its limit), fetched ``page_size`` at a time."""
-        if page_size < 1:
-            raise ValueError("page_size must be positive")
-        remaining = query.limit
-        cursor = query.start_after
-        while remaining is None or remaining > 0:
-            size = page_size if remaining is None else min(page_size, remaining)
-            page = self.query(query.page(size, cursor))
-            yield from page
-            if len(page) < size:
-                return
-            cursor = page[-1]
-            if remaining is not None:
-                remaining -= len(page)
+        return stream_pages(self.query, query, page_size)
 
     # -- transactions and batches --------------------------------------------------------------
     def transaction(self, fn: Callable[["FirestoreTransaction"], T], *, attempts: int = 5) -> T:

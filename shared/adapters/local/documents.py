@@ -12,7 +12,6 @@ without an explicit order orders by the inequality fields first, as Firestore do
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import re
@@ -30,7 +29,7 @@ from shared.ports import (
     StoreUnavailable,
     check_collection_path,
     check_document_path,
-    chunks,
+    stream_pages,
 )
 
 T = TypeVar("T")
@@ -402,17 +401,7 @@ class SqliteDocumentStore:
             raise StoreUnavailable(str(exc)) from exc
 
     def stream(self, query: Query, page_size: int = 300) -> Iterator[Document]:
-        remaining = query.limit
-        cursor = query.start_after
-        while remaining is None or remaining > 0:
-            size = page_size if remaining is None else min(page_size, remaining)
-            page = self.query(query.page(size, cursor))
-            yield from page
-            if len(page) < size:
-                return
-            cursor = page[-1]
-            if remaining is not None:
-                remaining -= len(page)
+        return stream_pages(self.query, query, page_size)
 
     def transaction(self, fn: Callable[[Any], T], *, attempts: int = 5) -> T:
         # BEGIN IMMEDIATE serialises writers, so there is no contention to retry here.

@@ -3,7 +3,6 @@ email off; forged and expired links change nothing."""
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlsplit
 
 from tests.functions.email.support import OWNER, body, post_task, task
