@@ -41,7 +41,6 @@ Decisions written down:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -56,7 +55,6 @@ from shared.sms import messages, texts
 
 log = get_logger("z3.sms.inbound")
 
-_MESSAGE_SID = re.compile(r"^(?:SM|MM)[0-9a-fA-F]{32}$")
 MAX_MEDIA = 10  # Twilio delivers at most 10 media items per message
 
 
@@ -82,9 +80,7 @@ class InboundSms(Model):
     @field_validator("message_sid")
     @classmethod
     def _sid(cls, value: str) -> str:
-        if not _MESSAGE_SID.match(value):
-            raise ValueError("not a Twilio message sid")
-        return value
+        return messages.check_message_sid(value)
 
     @classmethod
     def from_form(cls, form: dict[str, str]) -> "InboundSms":

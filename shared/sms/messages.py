@@ -14,6 +14,8 @@ Statuses we do not know are recorded in the history but never become the status.
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 from typing import Any
 
@@ -60,3 +62,13 @@ def apply_status(current: dict[str, Any] | None, status: str, *, at: dt.datetime
         winning_code = max(codes)[1]
     return {"statuses": statuses, "status": best, "status_rank": rank(best), "terminal": best in TERMINAL,
             "error_code": winning_code, "updated_at": max(at, current.get("updated_at") or at)}
+
+
+_MESSAGE_SID = re.compile(r"^(?:SM|MM)[0-9a-fA-F]{32}$")
+
+
+def check_message_sid(value: str) -> str:
+    """Twilio's message sid (``SM``/``MM`` + 32 hex): what inbound texts and status callbacks carry."""
+    if not _MESSAGE_SID.match(value):
+        raise ValueError("not a Twilio message sid")
+    return value

@@ -26,7 +26,6 @@ from shared.sms import messages
 
 log = get_logger("z3.sms.status")
 
-_MESSAGE_SID = re.compile(r"^(?:SM|MM)[0-9a-fA-F]{32}$")
 _STATUS = re.compile(r"^[a-z_\-]{1,32}$")
 
 
@@ -40,9 +39,7 @@ class StatusReport(Model):
     @field_validator("message_sid")
     @classmethod
     def _sid(cls, value: str) -> str:
-        if not _MESSAGE_SID.match(value):
-            raise ValueError("not a Twilio message sid")
-        return value
+        return messages.check_message_sid(value)
 
     @classmethod
     def from_form(cls, form: dict[str, str]) -> "StatusReport":
