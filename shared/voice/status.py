@@ -8,6 +8,10 @@
   repeated callback is deduplicated by the queue (and the ingest itself is idempotent for repeats
   after the queue forgot the name).
 
+When a call the AI agent did not handle ends (voicemail, forward, a caller who hung up in the
+menu), ``call.completed`` is published once (source ``twilio``): the business gets its call
+summary through the same post-call path as AI calls.
+
 Twilio does not retry status callbacks: a 503 here (store or queue down) loses that one
 callback. For call status the next callback carries the state forward; a lost recording callback
 leaves the copy at Twilio, where a reconciliation sweep over the account's recordings would find
@@ -72,11 +76,34 @@ def call_status(ports: Ports, params: StatusParams, query: Mapping[str, str]) ->
             patch["answered_by"] = params.AnsweredBy
         if patch:
             tx.set(path, patch, merge=True)
-        return patch.get("status") or (doc or {}).get("status") or params.CallStatus
+        merged = {**(doc or {}), **patch}
+        return merged.get("status") or params.CallStatus, merged
 
-    status = store.transaction(write)
+    status, record = store.transaction(write)
     log.info("call status", extra={"tenant_id": tenant.id, "call_sid": params.CallSid, "status": status})
+    _publish_if_over(ports, scope, params.CallSid, status, record, now)
     return f"status {status}"
+
+
+TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
+def _publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: str, record: dict[str, Any],
+                     now) -> None:
+    """A call the AI agent did not handle (voicemail, a forward, a caller who hung up in the menu)
+    is over when Twilio says so: publish ``call.completed`` (source ``twilio``) so the business
+    gets its call summary. AI calls are completed by Retell's events (``agent_webhook``); a
+    rejected (blocked) caller is not worth an email. Published before it is marked, so a failure
+    in between means a second publish, which the subscriber absorbs (idempotent per call)."""
+    from shared.voice.events import CallCompleted, publish_call_completed
+
+    if status not in TERMINAL or record.get("completed_event_published_at"):
+        return
+    if record.get("route") in (None, "ai", "rejected") or record.get("retell_call_id"):
+        return
+    publish_call_completed(ports, CallCompleted(tenant_id=scope.tenant_id, call_sid=call_sid, source="twilio",
+                                                completed_at=record.get("ended_at") or now))
+    scope.update(call_path(call_sid), {"completed_event_published_at": now})
 
 
 def _forward_leg(scope: TenantScope, tenant: Tenant, params: StatusParams, at) -> str:

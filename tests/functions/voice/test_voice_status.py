@@ -245,3 +245,38 @@ def test_ingest_for_a_business_that_is_gone_erases_twilios_copy(client, twilio_s
     response = ingest(client, {"tenant_id": "t_gone", "call_sid": new_call_sid(), "recording_sid": rec})
     assert response.status_code == 200
     assert twilio_sandbox.deleted_recordings == [rec]
+
+
+def _completed_events(settings) -> list[dict]:
+    import json
+
+    from shared.adapters.local.db import database
+
+    rows = database(settings.z3_data_dir).read("SELECT body FROM outbox WHERE topic = 'call.completed'")
+    return [json.loads(__import__("base64").b64decode(json.loads(body)["message"]["data"])) for (body,) in rows]
+
+
+def test_a_voicemail_call_that_ends_is_published_once_for_its_summary(client, settings, business, ports):
+    set_voice(ports, open_action="voicemail")
+    sid = new_call_sid()
+    twiml(post(client, settings, "voice_answer", call_params(sid)))
+    for call_status, seconds, extra in SEQUENCE + SEQUENCE[-1:]:  # the final callback twice
+        post(client, settings, "voice_status", status(sid, call_status, seconds, **extra))
+    [event] = _completed_events(settings)
+    assert (event["call_sid"], event["tenant_id"], event["source"]) == (sid, TENANT, "twilio")
+    assert call_doc(ports, sid)["completed_event_published_at"]
+
+
+def test_ai_and_blocked_calls_are_not_published_by_twilio_status(client, settings, business, ports):
+    set_voice(ports, blocked_numbers=["+17205550199"])
+    blocked = new_call_sid()
+    twiml(post(client, settings, "voice_answer", call_params(blocked)))
+    post(client, settings, "voice_status", status(blocked, "busy", 1))
+    assert call_doc(ports, blocked)["route"] == "rejected"
+    set_voice(ports)
+    ai = new_call_sid()
+    twiml(post(client, settings, "voice_answer", call_params(ai)))
+    for call_status, seconds, extra in SEQUENCE:
+        post(client, settings, "voice_status", status(ai, call_status, seconds, **extra))
+    assert call_doc(ports, ai)["route"] == "ai"
+    assert _completed_events(settings) == []  # AI calls are completed by Retell's events
