@@ -32,6 +32,7 @@ variable "functions" {
     retell_tools          = { kind = "http", public = true }
     retell_recording_copy = { kind = "task", timeout = 300 }
     call_completed        = { kind = "event", topic = "call.completed" }
+    call_finalize         = { kind = "task" }
     sms_inbound           = { kind = "http", public = true }
     sms_status            = { kind = "http", public = true }
     notify                = { kind = "task" }

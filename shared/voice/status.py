@@ -92,14 +92,20 @@ def _publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: st
                      now) -> None:
     """A call the AI agent did not handle (voicemail, a forward, a caller who hung up in the menu)
     is over when Twilio says so: publish ``call.completed`` (source ``twilio``) so the business
-    gets its call summary. AI calls are completed by Retell's events (``agent_webhook``); a
-    rejected (blocked) caller is not worth an email. Published before it is marked, so a failure
+    gets its call summary. AI calls are completed by Retell's events (``agent_webhook``), with a
+    delayed ``call_finalize`` task as the backstop; a rejected (blocked) caller is not worth an
+    email. Published before it is marked, so a failure
     in between means a second publish, which the subscriber absorbs (idempotent per call)."""
     from shared.voice.events import CallCompleted, publish_call_completed
 
     if status not in TERMINAL or record.get("completed_event_published_at"):
         return
-    if record.get("route") in (None, "ai", "rejected") or record.get("retell_call_id"):
+    if record.get("route") == "ai" or record.get("retell_call_id"):
+        from shared.voice.finalize import schedule_finalize
+
+        schedule_finalize(ports, scope.tenant_id, call_sid, now)  # the backstop if Retell's analysis never comes
+        return
+    if record.get("route") in (None, "rejected"):
         return
     publish_call_completed(ports, CallCompleted(tenant_id=scope.tenant_id, call_sid=call_sid, source="twilio",
                                                 completed_at=record.get("ended_at") or now))

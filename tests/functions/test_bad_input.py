@@ -16,7 +16,7 @@ from tests.functions.voice.support import CALLER, NUMBER, seed
 
 TWILIO_FUNCTIONS = ("voice_answer", "voice_ivr", "voice_status", "sms_inbound", "sms_status")
 RETELL_FUNCTIONS = ("retell_webhook", "retell_tools")
-TASK_FUNCTIONS = ("notify", "recording_ingest", "retell_recording_copy")
+TASK_FUNCTIONS = ("notify", "recording_ingest", "retell_recording_copy", "call_finalize")
 
 # Values a provider (or someone forging one) might put in a field: empty, huge, wrong type,
 # control characters, other numbers, ids of the wrong shape.

@@ -280,3 +280,39 @@ def test_ai_and_blocked_calls_are_not_published_by_twilio_status(client, setting
         post(client, settings, "voice_status", status(ai, call_status, seconds, **extra))
     assert call_doc(ports, ai)["route"] == "ai"
     assert _completed_events(settings) == []  # AI calls are completed by Retell's events
+
+
+def _finalize_tasks(settings) -> list[tuple[str, bytes, float]]:
+    from shared.adapters.local.db import database
+
+    return database(settings.z3_data_dir).read(
+        "SELECT name, body, next_attempt_at FROM tasks WHERE target = 'call_finalize'")
+
+
+def test_an_ai_call_without_analysis_is_completed_by_the_backstop(client, settings, business, ports, clock):
+    sid = new_call_sid()
+    twiml(post(client, settings, "voice_answer", call_params(sid)))
+    for call_status, seconds, extra in SEQUENCE + SEQUENCE[-1:]:
+        post(client, settings, "voice_status", status(sid, call_status, seconds, **extra))
+    [(name, body, due)] = _finalize_tasks(settings)  # scheduled once, a quarter of an hour later
+    assert name == f"finalize-{sid}" and due == pytest.approx(clock.now().timestamp() + 15 * 60)
+    assert _completed_events(settings) == []
+    # Retell's analysis never came: the task publishes the completion itself, once.
+    for _ in range(2):
+        response = client("call_finalize").post("/", data=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 200
+    [event] = _completed_events(settings)
+    assert (event["call_sid"], event["source"]) == (sid, "twilio")
+    assert call_doc(ports, sid)["completed_without_analysis"] is True
+
+
+def test_the_backstop_does_nothing_when_retell_completed_the_call(client, settings, business, ports):
+    sid = new_call_sid()
+    twiml(post(client, settings, "voice_answer", call_params(sid)))
+    ports.store().update(f"tenants/{TENANT}/calls/{sid}", {"completed_event_published_at": OPEN})
+    from shared.voice.finalize import FinalizeRequest
+
+    body = FinalizeRequest(tenant_id=TENANT, call_sid=sid).to_bytes()
+    response = client("call_finalize").post("/", data=body, headers={"Content-Type": "application/json"})
+    assert response.get_json() == {"result": "already complete"}
+    assert _completed_events(settings) == []
