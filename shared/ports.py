@@ -253,10 +253,6 @@ def stream_pages(run: Callable[[Query], list[Document]], query: Query, page_size
             remaining -= len(page)
 
 
-def collection_of(path: str) -> str:
-    return path.rsplit("/", 1)[0]
-
-
 def check_document_path(path: str) -> str:
     parts = path.split("/")
     if len(parts) % 2 or any(not p for p in parts):

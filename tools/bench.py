@@ -51,6 +51,30 @@ def pct(samples: list[float], q: float) -> float:
     return percentile(samples, q) * 1000
 
 
+def baseline_client():
+    """The baseline every capability is measured against (``tools/bench_baseline``: one document
+    read, fixed TwiML), served by functions-framework's own app like the functions are."""
+    import functions_framework
+
+    from tools.wsgi import REPO
+
+    return functions_framework.create_app(
+        target="baseline", source=str(REPO / "tools" / "bench_baseline" / "main.py")).test_client()
+
+
+def paired(baseline, subject, name: str, params: dict[str, str], headers: dict[str, str]) -> tuple[float, float]:
+    """One baseline request, then one to the function under test, back to back so both see the
+    same machine; returns both durations in seconds. A non-200 on either side stops the bench."""
+    t0 = time.perf_counter()
+    r = baseline.post("/", data=params)
+    t1 = time.perf_counter()
+    a = subject.post("/", data=params, headers=headers)
+    t2 = time.perf_counter()
+    if r.status_code != 200 or a.status_code != 200:
+        raise RuntimeError(f"bench request failed: baseline {r.status_code}, {name} {a.status_code}")
+    return t1 - t0, t2 - t1
+
+
 def _workload(store, n: int, prefix: str) -> dict[str, Callable[[], object]]:
     from shared.ports import Query
 

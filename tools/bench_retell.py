@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from tools.bench import out, pct
+from tools.bench import baseline_client, out, pct
 from tools.wsgi import REPO
 
 ROUNDS = 400
@@ -67,7 +67,6 @@ def _requests(settings, name: str, args_of: Iterator[dict[str, Any]], count: int
 def bench() -> None:
     import logging
 
-    import functions_framework
 
     from shared import runtime
     from shared.config import Settings
@@ -86,8 +85,7 @@ def bench() -> None:
         try:
             _seed(ports)
             tools = function_app("retell_tools").test_client()
-            baseline = (functions_framework.create_app(target="baseline", source=str(baseline_source)).test_client()
-                        if baseline_source.exists() else None)
+            baseline = baseline_client() if baseline_source.exists() else None
             scope = TenantScope(ports.store(), TENANT)
             tenant = scope.tenant()
             starts = [iso_local(s.start, tenant.zone) for s in open_slots(scope, tenant, ports.clock().now())][::2]

@@ -23,8 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-from tools.bench import out, pct
-from tools.wsgi import REPO
+from tools.bench import baseline_client, out, paired, pct
 
 WARMUP = 30
 BUSINESS = "+13035550100"
@@ -47,7 +46,6 @@ def _signed(settings, body: str, sender: str) -> tuple[dict[str, str], str]:
 def bench(n: int = 300) -> None:
     import logging
 
-    import functions_framework
 
     from shared import consent, runtime, tenants
     from shared.config import Settings
@@ -70,8 +68,7 @@ def bench(n: int = 300) -> None:
                                   contact_email="bench-sms@example.com", time_zone="America/Denver", numbers=[BUSINESS])
             scope = TenantScope(ports.store(), "t_bench_sms")
             inbound = function_app("sms_inbound").test_client()
-            baseline = functions_framework.create_app(
-                target="baseline", source=str(REPO / "tools" / "bench_baseline" / "main.py")).test_client()
+            baseline = baseline_client()
 
             # --- 1. warm latency -------------------------------------------------------------
             results: dict[str, list[float]] = {"baseline": []}
@@ -81,16 +78,11 @@ def bench(n: int = 300) -> None:
                 requests = [_signed(settings, body, f"+1720555{1000 + i:04d}") for i in range(n + WARMUP)]
                 base_samples, samples = [], []
                 for i, (params, signature) in enumerate(requests):
-                    t0 = time.perf_counter()
-                    r = baseline.post("/", data=params)
-                    t1 = time.perf_counter()
-                    a = inbound.post("/", data=params, headers={"X-Twilio-Signature": signature})
-                    t2 = time.perf_counter()
-                    if r.status_code != 200 or a.status_code != 200:
-                        raise RuntimeError(f"bench request failed: baseline {r.status_code}, sms_inbound {a.status_code}")
+                    base_s, fn_s = paired(baseline, inbound, "sms_inbound", params,
+                                          {"X-Twilio-Signature": signature})
                     if i >= WARMUP:
-                        base_samples.append(t1 - t0)
-                        samples.append(t2 - t1)
+                        base_samples.append(base_s)
+                        samples.append(fn_s)
                 results["baseline"].extend(base_samples)
                 results[kind] = samples
             out(f"-- sms_inbound warm latency, {n} requests per kind after {WARMUP} warm-up, interleaved --")

@@ -20,12 +20,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Callable
 
-from tools.bench import out, pct
+from tools.bench import baseline_client, out, paired, pct
 from tools.wsgi import REPO
 
 ROUNDS = 400
@@ -66,8 +65,7 @@ def _warm_latency() -> None:
         try:
             numbers = _seed(ports)
             answer = function_app("voice_answer").test_client()
-            baseline = __import__("functions_framework").create_app(
-                target="baseline", source=str(REPO / "tools" / "bench_baseline" / "main.py")).test_client()
+            baseline = baseline_client()
             # Both sides alike: the log lines would flood the output (and cost the same everywhere).
             logging.getLogger().setLevel(logging.WARNING)
             results: dict[str, list[float]] = {"baseline": []}
@@ -76,16 +74,10 @@ def _warm_latency() -> None:
             plan = [(route, *_signed(settings, number)) for _ in range(ROUNDS + WARMUP)
                     for route, number in numbers.items()]
             for i, (route, params, signature) in enumerate(plan):
-                t0 = time.perf_counter()
-                r = baseline.post("/", data=params)
-                t1 = time.perf_counter()
-                a = answer.post("/", data=params, headers={"X-Twilio-Signature": signature})
-                t2 = time.perf_counter()
-                if r.status_code != 200 or a.status_code != 200:
-                    raise RuntimeError(f"bench request failed: baseline {r.status_code}, voice_answer {a.status_code}")
+                base_s, fn_s = paired(baseline, answer, "voice_answer", params, {"X-Twilio-Signature": signature})
                 if i >= WARMUP * len(numbers):
-                    results["baseline"].append(t1 - t0)
-                    results.setdefault(f"voice_answer ({route})", []).append(t2 - t1)
+                    results["baseline"].append(base_s)
+                    results.setdefault(f"voice_answer ({route})", []).append(fn_s)
         finally:
             runtime.reset()
             ports.close()
