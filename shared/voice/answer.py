@@ -28,6 +28,7 @@ from typing import Any, Mapping
 from shared.http import BadRequest
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
+from shared.ports import AlreadyExists
 from shared.runtime import Ports
 from shared.tenants import TenantScope
 from shared.voice import twiml
@@ -226,7 +227,8 @@ def record_route(ports: Ports, tenant: Tenant, params: CallParams, route: Route,
     now (the route records and the caller has not heard it yet in this call).
 
     ``snapshot`` is the call document as just read (``None``: there was none) when the caller
-    has one; if it shows no earlier route, the write is one blind merge of our own keys (no
+    has one; if it shows no earlier route, the write is one blind create (no document yet) or
+    merge of our own keys (no
     status keys, which status callbacks may be writing concurrently) -- one round trip instead of
     a transaction's three, while the caller listens to silence. Otherwise (a later step of the
     call: the notice may have played, the history grows) it is a transaction."""
@@ -240,7 +242,8 @@ def record_route(ports: Ports, tenant: Tenant, params: CallParams, route: Route,
                        {"tenant_id": tenant.id, "call_sid": params.CallSid, "created_at": now,
                         "expire_at": expire_at(now, tenant.settings.recording_retention_days)})
 
-    if snapshot is not False and not (snapshot or {}).get("route_history"):
+    blind = snapshot is not False and not (snapshot or {}).get("route_history")
+    if blind:
         play = route.record and not (snapshot or {}).get("recording_notice_played")
         patch = route_patch(snapshot, route, now, tenant=tenant, params=params, caller=caller,
                             caller_name=caller_name, play_notice=play, retell_call_id=retell_call_id,
@@ -248,11 +251,17 @@ def record_route(ports: Ports, tenant: Tenant, params: CallParams, route: Route,
         if ivr is not None:
             patch["ivr"] = ivr
         batch = store.batch()
-        batch.set(path, patch, merge=True)
+        if snapshot is None:
+            batch.create(path, patch)  # the usual first answer: no document to merge into
+        else:
+            batch.set(path, patch, merge=True)
         index(batch)
-        batch.commit()
+        try:
+            batch.commit()
+        except AlreadyExists:
+            blind = False  # a status callback wrote the call since we read it: merge in a transaction
         play_notice = play
-    else:
+    if not blind:
         def write(tx) -> bool:
             doc = tx.get(path)
             play = route.record and not (doc or {}).get("recording_notice_played")

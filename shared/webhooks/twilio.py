@@ -18,6 +18,8 @@ not here.
 
 from __future__ import annotations
 
+import functools
+import hmac
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -55,6 +57,14 @@ def _form_params(raw_body: bytes) -> _FormParams:
     return _FormParams(pairs)
 
 
+@functools.lru_cache(maxsize=4)
+def _validator(token: str) -> Any:
+    """The SDK's validator of one auth token (built once: it encodes the token)."""
+    from twilio.request_validator import RequestValidator
+
+    return RequestValidator(token)
+
+
 def verify_twilio(settings: Any, *, function_name: str, query_string: str, raw_body: bytes,
                   content_type: str, signature: str | None) -> None:
     """Raise :class:`InvalidSignature` unless Twilio signed this request for this function."""
@@ -64,10 +74,8 @@ def verify_twilio(settings: Any, *, function_name: str, query_string: str, raw_b
         query_string = bytes(query_string).decode("latin-1")
     url = settings.function_url(function_name) + (f"?{query_string}" if query_string else "")
 
-    from twilio.request_validator import RequestValidator
-
     # Decide the same way the validator does: from the query of the URL it is given.
-    body_hashed = "bodySHA256" in parse_qs(urlsplit(url).query)
+    body_hashed = bool(query_string) and "bodySHA256" in parse_qs(urlsplit(url).query)
     params: str | _FormParams
     if body_hashed:
         params = _text(raw_body, PROVIDER)
@@ -78,8 +86,14 @@ def verify_twilio(settings: Any, *, function_name: str, query_string: str, raw_b
     else:
         raise InvalidSignature(PROVIDER, "body not covered by the signature")
 
+    validator = _validator(token)
     try:
-        valid = RequestValidator(token).validate(url, params, signature)
+        # The common case in one HMAC: our URL as configured (no port), which is what Twilio signs
+        # for an https URL on the default port. Anything else gets the SDK's full check, which
+        # also tries the URL with the port and checks a JSON body's hash.
+        valid = (not body_hashed and signature.isascii() and ":" not in urlsplit(url).netloc
+                 and hmac.compare_digest(validator.compute_signature(url, params), signature))
+        valid = valid or validator.validate(url, params, signature)
     except Exception:  # noqa: BLE001 - whatever the SDK trips on, the request is not proven
         raise InvalidSignature(PROVIDER, "signature could not be checked") from None
     if not valid:

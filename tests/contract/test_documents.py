@@ -23,6 +23,30 @@ def test_get_set_roundtrip_keeps_types(ports):
     assert store.get("tenants/missing") is None
 
 
+def test_repeated_reads_are_independent_copies(ports):
+    """The same unchanged document read many times (a business's settings on every call): each
+    read is its own object, tags decoded at any depth, and changing one read changes nothing
+    else."""
+    store = ports.store()
+    when = dt.datetime(2026, 3, 5, 14, 30, tzinfo=UTC)
+    data = {"at": when, "deep": {"list": [when, "@@s", {"at": when, "in": [when]}]}, "plain": "x"}
+    store.set("tenants/t1", data)
+    first = store.get("tenants/t1")
+    assert first == data
+    first["deep"]["list"][2]["at"] = "changed"
+    first["at"] = None
+    for _ in range(3):
+        assert store.get("tenants/t1") == data
+        assert store.get_many(["tenants/t1"])["tenants/t1"] == data
+
+
+def test_a_list_inside_a_list_is_refused_before_writing(ports):
+    store = ports.store()
+    with pytest.raises(TypeError):
+        store.set("tenants/t1", {"grid": [[1, 2], [3]]})
+    assert store.get("tenants/t1") is None
+
+
 def test_datetimes_come_back_in_utc(ports):
     store = ports.store()
     denver = dt.timezone(dt.timedelta(hours=-7))
@@ -215,6 +239,18 @@ def test_batch_writes_and_deletes(ports):
     assert store.get("tenants/t1/x/new") == {"a": 2}
     assert store.get("tenants/t1/x/upd") == {"a": 1, "b": 2}
     assert store.get("tenants/t1/x/gone") is None
+
+
+def test_batch_create_of_an_existing_document_writes_nothing(ports):
+    store = ports.store()
+    store.set("tenants/t1/x/taken", {"a": 1})
+    batch = store.batch()
+    batch.create("tenants/t1/x/taken", {"a": 2})
+    batch.set("tenants/t1/x/other", {"b": 1})
+    with pytest.raises(AlreadyExists):
+        batch.commit()
+    assert store.get("tenants/t1/x/taken") == {"a": 1}
+    assert store.get("tenants/t1/x/other") is None
 
 
 def test_list_collections(ports):

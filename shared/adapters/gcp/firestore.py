@@ -77,6 +77,8 @@ def to_firestore(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): to_firestore(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
+        if any(isinstance(v, (list, tuple)) for v in value):
+            raise TypeError("cannot store a list directly inside a list (Firestore refuses it)")
         return [to_firestore(v) for v in value]
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
@@ -348,6 +350,12 @@ class FirestoreBatch:
         self._add()
         self._batch.set(ref, to_firestore(data), merge=merge)
 
+    def create(self, path: str, data: dict[str, Any]) -> None:
+        """Fails the whole batch with :class:`AlreadyExists` at commit if the document exists."""
+        ref = self._store._doc(path)
+        self._add()
+        self._batch.create(ref, to_firestore(data))
+
     def update(self, path: str, data: dict[str, Any]) -> None:
         ref = self._store._doc(path)
         self._add()
@@ -366,5 +374,7 @@ class FirestoreBatch:
                 self._batch.commit(**_WRITE)
         except gex.NotFound as exc:
             raise NotFound(str(exc.message)) from exc
+        except gex.AlreadyExists as exc:  # a create() of the batch: nothing was written
+            raise AlreadyExists(str(exc.message)) from exc
         self._batch = self._store.client.batch()
         self._count = 0

@@ -90,6 +90,34 @@ def test_ai_path_registers_with_retell_and_dials_its_sip_address(client, setting
     assert doc["expire_at"] > doc["created_at"]
 
 
+def test_a_status_callback_between_the_read_and_the_write_is_kept(client, settings, business, ports):
+    """voice_answer reads the call (none yet) and then creates it; a status callback that lands in
+    between must neither be overwritten nor make the answer fail."""
+    from shared.voice.status import handle_callback
+
+    sid = new_call_sid()
+    set_voice(ports, open_action="voicemail")
+    real = ports.store()
+
+    class RacingStore:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def get_many(self, paths):
+            found = real.get_many(paths)
+            handle_callback(ports, call_params(sid, status="in-progress"), {})  # lands right after the read
+            return found
+
+    ports.provide(store=RacingStore())
+    root = twiml(answer(client, settings, call_params(sid)))
+    assert verbs(root) == ["Say", "Say", "Record", "Say", "Hangup"]
+    assert root[0].text == "This call may be recorded."
+    doc = call_doc(ports, sid)
+    assert doc["status"] == "in-progress"  # the callback's write survived
+    assert (doc["route"], doc["recording_notice_played"], doc["from"]) == ("voicemail", True, CALLER)
+    assert [h["route"] for h in doc["route_history"]] == ["voicemail"]
+
+
 def test_unknown_caller_has_no_name_for_the_agent(client, settings, business, retell_sandbox):
     answer(client, settings, call_params(new_call_sid(), from_="+17205550123"))
     [registered] = retell_sandbox.calls.values()
