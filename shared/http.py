@@ -28,6 +28,9 @@ from shared.logging import get_logger, set_trace_from_headers
 
 log = get_logger("z3.http")
 
+# No provider posts more form fields than this; a body with more is refused (400 or 403).
+MAX_FORM_FIELDS = 1000
+
 
 class BadRequest(ValueError):
     """The request is well signed but unusable: answer 4xx with this reason (no PII in it)."""
@@ -72,15 +75,28 @@ class Incoming:
     query_string: str
     headers: Mapping[str, str]
     args: Mapping[str, str]
+    _parsed: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def form_pairs(self) -> list[tuple[str, str]]:
+        """The form-encoded body as (name, value) pairs in order, parsed once per request (the
+        signature check and the handler both read it). UTF-8 only; at most 1,000 fields."""
+        pairs = self._parsed.get("form")
+        if pairs is None:
+            from urllib.parse import parse_qsl
+
+            try:
+                pairs = parse_qsl(self.raw_body.decode("utf-8"), keep_blank_values=True, encoding="utf-8",
+                                  errors="strict", max_num_fields=MAX_FORM_FIELDS)
+            except UnicodeDecodeError:
+                raise BadRequest("body is not UTF-8") from None
+            except ValueError:
+                raise BadRequest(f"more than {MAX_FORM_FIELDS} form fields") from None
+            self._parsed["form"] = pairs
+        return pairs
 
     def form(self) -> dict[str, str]:
         """Form-encoded body as a flat dict (last value wins; Twilio sends each param once)."""
-        from urllib.parse import parse_qsl
-
-        try:
-            return dict(parse_qsl(self.raw_body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
-        except UnicodeDecodeError:
-            raise BadRequest("body is not UTF-8") from None
+        return dict(self.form_pairs())
 
     def json(self) -> Any:
         try:

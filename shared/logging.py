@@ -95,12 +95,13 @@ class JsonFormatter(logging.Formatter):
 
 def set_trace_from_headers(headers: Any) -> None:
     """Remember the request's trace id for the log lines of this request."""
+    # ``headers is None``, not truthiness: ``len()`` of werkzeug's headers walks the whole environ.
     value = None
-    cloud = headers.get("X-Cloud-Trace-Context") if headers else None
+    cloud = headers.get("X-Cloud-Trace-Context") if headers is not None else None
     if cloud:
         value = cloud.split("/", 1)[0]
     else:
-        parent = headers.get("traceparent") if headers else None
+        parent = headers.get("traceparent") if headers is not None else None
         if parent and parent.count("-") >= 3:
             value = parent.split("-")[1]
     _trace.set(value if value and re.fullmatch(r"[0-9a-fA-F]{1,64}", value) else None)

@@ -15,15 +15,13 @@ import functions_framework
 from shared import runtime
 from shared.http import Incoming, Reply, handle
 from shared.sms.inbound import InboundSms, receive
-from shared.webhooks.twilio import verify_twilio
+from shared.webhooks.twilio import verify_request
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 def _verify(req: Incoming) -> None:
-    verify_twilio(runtime.settings(), function_name=req.function, query_string=req.query_string,
-                  raw_body=req.raw_body, content_type=req.content_type,
-                  signature=req.headers.get("X-Twilio-Signature"))
+    verify_request(runtime.settings(), req)
 
 
 def _handle(req: Incoming) -> Reply:

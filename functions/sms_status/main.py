@@ -9,13 +9,11 @@ import functions_framework
 from shared import runtime
 from shared.http import Incoming, Reply, handle
 from shared.sms.status import StatusReport, apply_report
-from shared.webhooks.twilio import verify_twilio
+from shared.webhooks.twilio import verify_request
 
 
 def _verify(req: Incoming) -> None:
-    verify_twilio(runtime.settings(), function_name=req.function, query_string=req.query_string,
-                  raw_body=req.raw_body, content_type=req.content_type,
-                  signature=req.headers.get("X-Twilio-Signature"))
+    verify_request(runtime.settings(), req)
 
 
 def _handle(req: Incoming) -> Reply:

@@ -13,11 +13,9 @@ def verify_twilio_request(req: Incoming) -> None:
     """Twilio's ``X-Twilio-Signature`` over our public URL of the function (+ its query string)
     and the form parameters; raises ``shared.webhooks.InvalidSignature`` (403)."""
     from shared import runtime
-    from shared.webhooks.twilio import verify_twilio
+    from shared.webhooks.twilio import verify_request
 
-    verify_twilio(runtime.settings(), function_name=req.function, query_string=req.query_string,
-                  raw_body=req.raw_body, content_type=req.content_type,
-                  signature=req.headers.get("X-Twilio-Signature"))
+    verify_request(runtime.settings(), req)
 
 
 def warm(*, twiml: bool = False, retell: bool = False) -> None:

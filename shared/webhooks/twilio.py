@@ -65,9 +65,24 @@ def _validator(token: str) -> Any:
     return RequestValidator(token)
 
 
+def verify_request(settings: Any, req: Any) -> None:
+    """:func:`verify_twilio` of a ``shared.http.Incoming``; the form body it parses is the one the
+    handler reads afterwards (parsed once)."""
+    pairs = None
+    if req.raw_body and req.content_type == FORM_CONTENT_TYPE:
+        try:
+            pairs = req.form_pairs()
+        except ValueError:  # BadRequest: let the verifier refuse it as unsigned (403), not 400
+            pairs = None
+    verify_twilio(settings, function_name=req.function, query_string=req.query_string, raw_body=req.raw_body,
+                  content_type=req.content_type, signature=req.headers.get(SIGNATURE_HEADER), form_pairs=pairs)
+
+
 def verify_twilio(settings: Any, *, function_name: str, query_string: str, raw_body: bytes,
-                  content_type: str, signature: str | None) -> None:
-    """Raise :class:`InvalidSignature` unless Twilio signed this request for this function."""
+                  content_type: str, signature: str | None,
+                  form_pairs: list[tuple[str, str]] | None = None) -> None:
+    """Raise :class:`InvalidSignature` unless Twilio signed this request for this function.
+    ``form_pairs``: the form body already parsed (as ``shared.http.Incoming.form_pairs``)."""
     token = _secret(settings, "twilio_auth_token", PROVIDER)
     signature = _header(signature, PROVIDER, SIGNATURE_HEADER)
     if isinstance(query_string, (bytes, bytearray)):  # werkzeug's request.query_string is bytes
@@ -82,7 +97,7 @@ def verify_twilio(settings: Any, *, function_name: str, query_string: str, raw_b
     elif not raw_body:
         params = _FormParams([])
     elif (content_type or "").split(";")[0].strip().lower() == FORM_CONTENT_TYPE:
-        params = _form_params(raw_body)
+        params = _FormParams(form_pairs) if form_pairs is not None else _form_params(raw_body)
     else:
         raise InvalidSignature(PROVIDER, "body not covered by the signature")
 
