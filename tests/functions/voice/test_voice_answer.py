@@ -186,6 +186,20 @@ def test_after_hours_voicemail_uses_the_tenants_prompt(client, settings, busines
     assert call_doc(ports, sid)["route_reason"] == "after_hours"
 
 
+def test_a_settings_change_applies_to_the_very_next_call(client, settings, business, ports, clock):
+    """The answer path keeps parsed settings and rendered TwiML per instance: a change the owner
+    makes must still be heard on the next call, and changing it back too."""
+    clock.current = CLOSED
+    prompts = []
+    for prompt in ("We're closed.", "Back at 8 tomorrow.", "We're closed."):
+        set_voice(ports, after_hours_action="voicemail", voicemail_prompt=prompt)
+        root = twiml(answer(client, settings, call_params(new_call_sid())))
+        prompts.append([s.text for s in root.findall("Say")][1])
+    set_voice(ports, after_hours_action="voicemail", voicemail_prompt="We're closed.", blocked_numbers=[CALLER])
+    assert verbs(twiml(answer(client, settings, call_params(new_call_sid())))) == ["Reject"]
+    assert prompts == ["We're closed.", "Back at 8 tomorrow.", "We're closed."]
+
+
 def test_custom_recording_notice_is_played_and_stored(client, settings, business, ports):
     ports.store().update(f"tenants/{TENANT}", {"settings.recording_notice": "Calls are recorded for quality."})
     sid = new_call_sid()
