@@ -372,6 +372,40 @@ def answer_call(ports: Ports, params: CallParams, query: Mapping[str, str]) -> s
                   cache_key=loaded.version)
 
 
+# --- the Fallback URL ----------------------------------------------------------------------------
+
+UNAVAILABLE = ("We're sorry, we can't take your call right now. Please try again in a few minutes. "
+               "Goodbye.")
+
+
+def answer_fallback(ports: Ports, params: CallParams, query: Mapping[str, str]) -> str:
+    """Twilio's Fallback URL of a number (``voice_answer?fallback=1``): Twilio calls it when the
+    Voice URL failed (a 503 while the store is down, a timeout). The caller must not hear Twilio's
+    "application error": try the ordinary answer once more (the outage may be over); if that
+    fails too, take a voicemail with the settings this instance last read for the number (the
+    recording callback names the business, so the message is ingested once the store is back),
+    or, for a number this instance has not seen, apologise and hang up. Never raises."""
+    try:
+        return answer_call(ports, params, {k: v for k, v in query.items() if k != "fallback"})
+    except BadRequest:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line before Twilio's error message
+        log.error("answering on the fallback path without the store",
+                  extra={"call_sid": params.CallSid, "reason": type(exc).__name__})
+    from shared.phone import try_normalize_us
+
+    tenant_id = tenant_param(query) or _OWNERS.get(try_normalize_us(params.To))
+    hit = _PARSED.get(tenant_id) if tenant_id else None
+    if hit is None:
+        return twiml.hangup(UNAVAILABLE)
+    tenant: Tenant = hit[1]
+    voice = tenant.settings.voice
+    return twiml.voicemail(voice.voicemail_prompt or DEFAULT_VOICEMAIL_PROMPT, notice=notice_text(tenant),
+                           max_length=voice.voicemail_max_seconds,
+                           record_action=twiml.url(ports.settings, "voice_ivr", t=tenant.id, step="recorded"),
+                           recording_callback=twiml.url(ports.settings, "voice_status", t=tenant.id))
+
+
 def connect_ai(ports: Ports, tenant: Tenant, params: CallParams, route: Route, *, caller: str | None,
                caller_name: str | None, existing: dict[str, Any] | None, now: dt.datetime) -> tuple[Route, str | None]:
     """Register the call with Retell within the budget; on failure the caller gets voicemail and

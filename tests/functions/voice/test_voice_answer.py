@@ -56,6 +56,51 @@ def test_store_down_answers_503(client, settings, business, ports):
     assert answer(client, settings, call_params(new_call_sid())).status_code == 503
 
 
+# --- the Fallback URL ----------------------------------------------------------------------------
+
+def test_fallback_url_takes_a_voicemail_while_the_store_is_down(client, settings, business, ports):
+    set_voice(ports, open_action="voicemail", voicemail_prompt="Sunrise here, leave a message.")
+    twiml(answer(client, settings, call_params(new_call_sid())))  # this instance has seen the number
+    ports.provide(store=DownStore())
+    sid = new_call_sid()
+    assert answer(client, settings, call_params(sid)).status_code == 503  # the Voice URL asks for the fallback
+    root = twiml(answer(client, settings, call_params(sid, ErrorCode="11200"), query={"fallback": "1"}))
+    assert verbs(root) == ["Say", "Say", "Record", "Say", "Hangup"]
+    assert [s.text for s in root.findall("Say")][:2] == ["This call may be recorded.", "Sunrise here, leave a message."]
+    record = root.find("Record")
+    assert query_of(record.get("recordingStatusCallback")) == {"t": TENANT}  # ingested once the store is back
+    assert query_of(record.get("action")) == {"step": "recorded", "t": TENANT}
+
+
+def test_fallback_url_for_a_number_this_instance_never_saw_apologises(client, settings, business, ports):
+    from shared.voice import answer as answer_module
+
+    answer_module._OWNERS.data.clear()
+    answer_module._PARSED.data.clear()
+    ports.provide(store=DownStore())
+    response = answer(client, settings, call_params(new_call_sid()), query={"fallback": "1"})
+    root = twiml(response)
+    assert verbs(root) == ["Say", "Hangup"]
+    assert "can't take your call right now" in root.find("Say").text
+
+
+def test_fallback_url_answers_normally_when_the_store_is_back(client, settings, business, ports):
+    set_voice(ports, open_action="voicemail")
+    sid = new_call_sid()
+    root = twiml(answer(client, settings, call_params(sid), query={"fallback": "1"}))
+    assert "Record" in verbs(root)
+    assert call_doc(ports, sid)["route"] == "voicemail"
+
+
+def test_fallback_url_checks_the_signature(client, settings, business):
+    params = call_params(new_call_sid())
+    assert answer(client, settings, params, query={"fallback": "1"}, signature="bm90IGEgc2lnbmF0dXJl").status_code == 403
+    from tests.functions.voice.support import sign
+
+    signed_for_voice_url = sign(settings, settings.function_url("voice_answer"), params)
+    assert answer(client, settings, params, query={"fallback": "1"}, signature=signed_for_voice_url).status_code == 403
+
+
 # --- routes -----------------------------------------------------------------------------------------
 
 def test_ai_path_registers_with_retell_and_dials_its_sip_address(client, settings, business, ports, retell_sandbox):
