@@ -1,7 +1,8 @@
 """The skeleton of the worker functions (Pub/Sub CloudEvents and Cloud Tasks targets).
 
 Raise to retry, return to acknowledge: a handler that cannot finish raises, and the bus or the
-queue delivers again. Only a message that can never succeed (not a Pub/Sub message, wrong
+queue delivers again (:class:`RetryLater` when the message is merely early: a 503 without a
+stack trace). Only a message that can never succeed (not a Pub/Sub message, wrong
 schema, unknown version) is acknowledged after an error log, because retrying it forever would
 block nothing but cost money and hide real failures.
 """
@@ -20,6 +21,15 @@ log = get_logger("z3.worker")
 M = TypeVar("M", bound=Message)
 
 
+class RetryLater(Exception):
+    """Not a failure: the message came early (what it needs has not arrived yet). The worker
+    answers 503 without a stack trace and the bus delivers again with its backoff."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def consume(cloud_event: Any, model: type[M], handler: Callable[[M, str], None]) -> None:
     """Decode a Pub/Sub CloudEvent into ``model`` and run ``handler(message, message_id)``."""
     try:
@@ -31,4 +41,10 @@ def consume(cloud_event: Any, model: type[M], handler: Callable[[M, str], None])
     if message.version > model.VERSION:
         log.error("dropping event of unknown version", extra={"version": message.version, "model": model.__name__})
         return
-    handler(message, delivery.message_id)
+    try:
+        handler(message, delivery.message_id)
+    except RetryLater as exc:
+        from werkzeug.exceptions import ServiceUnavailable
+
+        log.info("not ready yet, asking for redelivery", extra={"reason": exc.reason, "model": model.__name__})
+        raise ServiceUnavailable(exc.reason) from None

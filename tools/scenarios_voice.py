@@ -85,11 +85,21 @@ class SimulatedCall:
         self.post(self.settings.function_url("voice_status"),
                   self.params(status, Timestamp=stamp, CallbackSource="call-progress-events", **extra))
 
-    def recording_done(self, callback_url: str, recording_sid: str, seconds: int, source: str) -> None:
+    def recording_url(self, recording_sid: str) -> str:
         base = (self.settings.twilio_api_base_url or "https://api.twilio.com").rstrip("/")
+        return f"{base}/2010-04-01/Accounts/{self.settings.twilio_account_sid}/Recordings/{recording_sid}"
+
+    def record_action(self, recording_sid: str | None, seconds: int) -> dict[str, str]:
+        """What Twilio posts to ``<Record action>`` when the caller finishes the message."""
+        if not recording_sid:
+            return self.params("in-progress", RecordingDuration="0")
+        return self.params("in-progress", RecordingSid=recording_sid, RecordingUrl=self.recording_url(recording_sid),
+                           RecordingDuration=str(seconds))
+
+    def recording_done(self, callback_url: str, recording_sid: str, seconds: int, source: str) -> None:
         self.post(callback_url, {
             "AccountSid": self.settings.twilio_account_sid, "CallSid": self.sid, "RecordingSid": recording_sid,
-            "RecordingUrl": f"{base}/2010-04-01/Accounts/{self.settings.twilio_account_sid}/Recordings/{recording_sid}",
+            "RecordingUrl": self.recording_url(recording_sid),
             "RecordingStatus": "completed", "RecordingDuration": str(seconds), "RecordingChannels": "1",
             "RecordingSource": source})
 
@@ -243,7 +253,7 @@ def after_hours_voicemail(base_url: str, ports, dispatcher, tenant, out: Out) ->
         call.status("in-progress", 1)
         record = root.find("Record")
         recording_sid = _preload_recording(ports.settings, call.sid, 23)
-        call.post(record.get("action"), call.params("in-progress", RecordingDuration="23"))
+        call.post(record.get("action"), call.record_action(recording_sid, 23))
         if recording_sid:
             call.recording_done(record.get("recordingStatusCallback"), recording_sid, 23, "RecordVerb")
         call.status("completed", 40, CallDuration="39")
@@ -279,7 +289,7 @@ def retell_outage(base_url: str, ports, dispatcher, tenant, out: Out) -> None:
     record = root.find("Record")
     recording_sid = _preload_recording(ports.settings, call.sid, 12) if record is not None else None
     if record is not None:
-        call.post(record.get("action"), call.params("in-progress", RecordingDuration="12"))
+        call.post(record.get("action"), call.record_action(recording_sid, 12))
         if recording_sid:
             call.recording_done(record.get("recordingStatusCallback"), recording_sid, 12, "RecordVerb")
     call.status("completed", 20, CallDuration="19")

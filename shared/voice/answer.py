@@ -436,7 +436,7 @@ def continue_call(ports: Ports, form: Mapping[str, str], query: Mapping[str, str
     if step not in ("menu", "dial", "recorded"):
         raise BadRequest("unknown step")
     if step == "recorded":
-        CallParams.parse(form)
+        _note_voicemail(ports, CallParams.parse(form), form, query)
         return twiml.hangup(twiml.VOICEMAIL_THANKS)
     store = ports.store()
     now = ports.clock().now()
@@ -452,6 +452,31 @@ def continue_call(ports: Ports, form: Mapping[str, str], query: Mapping[str, str
         return _menu_choice(ports, tenant, params, query, now)
     assert isinstance(params, DialParams)
     return _after_dial(ports, tenant, params, query, now)
+
+
+def _note_voicemail(ports: Ports, params: CallParams, form: Mapping[str, str], query: Mapping[str, str]) -> None:
+    """The Record action: note on the call whether a message was recorded, so the call summary
+    knows whether to wait for the recording (``shared.voice.post_call``). Best effort: the caller
+    has left the message and must hear the thanks, not an error, so a store outage is only
+    logged (the summary then waits for the recording up to its bound instead)."""
+    from shared.ports import StoreUnavailable
+
+    tenant_id = tenant_param(query)
+    if tenant_id is None:
+        return
+    sid = (form.get("RecordingSid") or "").strip()
+    try:
+        duration = int(form.get("RecordingDuration") or 0)
+    except ValueError:
+        duration = 0
+    recorded = bool(sid) and duration > 0
+    try:
+        ports.store().set(f"tenants/{tenant_id}/{call_path(params.CallSid)}",
+                          {"voicemail": {"recording_sid": sid if recorded else None,
+                                         "duration": duration if recorded else 0}}, merge=True)
+    except StoreUnavailable:
+        log.warning("could not note the voicemail on the call", extra={"call_sid": params.CallSid,
+                                                                       "tenant_id": tenant_id})
 
 
 def _menu_choice(ports: Ports, tenant: Tenant, params: GatherParams, query: Mapping[str, str], now: dt.datetime) -> str:

@@ -19,6 +19,8 @@ log: retrying cannot make it appear.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from typing import Any
 
 from shared.logging import get_logger
@@ -99,6 +101,29 @@ def summary_context(tenant, record: dict[str, Any], appointments: list, caller_n
     }
 
 
+# How long the summary of a voicemail waits for its recording to be stored (Twilio's recording
+# callback, then the ingest task, usually take seconds). After that it goes out without it.
+RECORDING_WAIT = dt.timedelta(minutes=5)
+
+
+def wait_for_voicemail(record: dict[str, Any], now: dt.datetime) -> None:
+    """Raise :class:`shared.worker.RetryLater` while a voicemail's recording is on its way, so the
+    business's one email about the call can say there is a message to listen to. No wait when
+    the caller left no message (the Record action said so), when a recording is stored, or once
+    :data:`RECORDING_WAIT` has passed since the call ended."""
+    from shared.worker import RetryLater
+
+    if record.get("route") != "voicemail" or record.get("recordings"):
+        return
+    voicemail = record.get("voicemail")
+    if voicemail is not None and not voicemail.get("recording_sid"):
+        return  # the caller hung up without leaving a message
+    ended = record.get("ended_at") or record.get("created_at")
+    if ended is None or now - ended >= RECORDING_WAIT:
+        return
+    raise RetryLater("the voicemail's recording is not stored yet")
+
+
 def handle_call_completed(ports, event: CallCompleted, message_id: str = "") -> bool:
     """Returns False when there was nothing to do (unknown business or call)."""
     from shared.notifications import notify_business
@@ -117,6 +142,7 @@ def handle_call_completed(ports, event: CallCompleted, message_id: str = "") -> 
         log.warning("call.completed for an unknown call", extra={"tenant_id": event.tenant_id,
                                                                  "call_sid": event.call_sid})
         return False
+    wait_for_voicemail(record, ports.clock().now())
     booked = [a for a in appointments_for_call(scope, event.call_sid) if a.status == "booked"]
     name = contact_name(scope, record.get("from"))
     scope.set(f"call_facts/{event.call_sid}", call_facts(event, record, name is not None, [a.id for a in booked]))
