@@ -73,3 +73,31 @@ resource "google_cloud_run_service_iam_member" "tasks" {
   role     = "roles/run.invoker"
   member   = "serviceAccount:${google_service_account.tasks_invoker.email}"
 }
+
+# Scheduled functions: Cloud Scheduler posts to them with the tasks invoker's OIDC token (the same
+# identity the task targets accept), on each entry's cron schedule (UTC).
+resource "google_cloud_run_service_iam_member" "scheduled" {
+  for_each = { for k, v in var.functions : k => v if v.kind == "scheduled" }
+  service  = google_cloudfunctions2_function.fn[each.key].name
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.tasks_invoker.email}"
+}
+
+resource "google_cloud_scheduler_job" "scheduled" {
+  for_each  = { for k, v in var.functions : k => v if v.kind == "scheduled" }
+  name      = "z3-${replace(each.key, "_", "-")}"
+  region    = var.region
+  schedule  = each.value.schedule
+  time_zone = "Etc/UTC"
+  http_target {
+    http_method = "POST"
+    uri         = google_cloudfunctions2_function.fn[each.key].service_config[0].uri
+    oidc_token {
+      service_account_email = google_service_account.tasks_invoker.email
+    }
+  }
+  retry_config {
+    retry_count = 3
+  }
+}

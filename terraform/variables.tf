@@ -28,6 +28,7 @@ variable "functions" {
     voice_ivr             = { kind = "http", public = true }
     voice_status          = { kind = "http", public = true }
     recording_ingest      = { kind = "task", timeout = 300 }
+    recording_sweep       = { kind = "scheduled", schedule = "*/30 * * * *", timeout = 300 }
     retell_webhook        = { kind = "http", public = true }
     retell_tools          = { kind = "http", public = true }
     retell_recording_copy = { kind = "task", timeout = 300 }

@@ -120,6 +120,20 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recordings_sweep(args: argparse.Namespace) -> int:
+    """Queue the ingest of recordings a lost callback left at Twilio (what ``recording_sweep``
+    does on its schedule); prints what it found. Exit status 3 when some cannot be attributed."""
+    from shared.voice.sweep import sweep_recordings
+
+    result = sweep_recordings(_ports())
+    _out(f"listed {result.listed} recordings at Twilio: {len(result.queued)} queued for ingest, "
+         f"{len(result.already_queued)} already queued today, {result.too_recent} too recent to judge, "
+         f"{result.not_completed} not completed")
+    for sid in result.unattributed:
+        _out(f"  no business's call explains {sid} (left at Twilio)")
+    return 3 if result.unattributed else 0
+
+
 def cmd_consent_show(args: argparse.Namespace) -> int:
     """A number's SMS consent history with the chain check: the evidence a business shows a
     carrier or a court. Exit status 0 when the chain verifies, 3 when it does not."""
@@ -204,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("queue", help="local outbox and task queue: pending, done, dead")
     p.set_defaults(fn=cmd_queue)
 
+    recordings = sub.add_parser("recordings", help="call recordings").add_subparsers(dest="action", required=True)
+    p = recordings.add_parser("sweep", help="ingest recordings whose callback was lost (also runs every 30 min)")
+    p.set_defaults(fn=cmd_recordings_sweep)
     consent_cmd = sub.add_parser("consent", help="SMS consent ledger").add_subparsers(dest="action", required=True)
     p = consent_cmd.add_parser("show", help="a number's consent history with the chain check")
     p.add_argument("--tenant", required=True)

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from shared.ports import StoreUnavailable
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from shared.config import Settings
 
 DEFAULT_API_BASE_URL = "https://api.twilio.com"
@@ -132,3 +134,45 @@ def delete_recording(settings: "Settings", recording_sid: str) -> bool:
         if unavailable(exc):
             raise TwilioUnavailable(f"recording delete failed: {type(exc).__name__}") from None
         raise
+
+
+def _call_twilio(what: str, fn):
+    """Run one SDK call; retryable failures become :class:`TwilioUnavailable`."""
+    from twilio.base.exceptions import TwilioRestException
+
+    try:
+        return fn()
+    except TwilioRestException as exc:
+        if unavailable(exc):
+            raise TwilioUnavailable(f"{what} answered {exc.status}") from None
+        raise
+    except Exception as exc:  # noqa: BLE001 - transport errors, and a list page that failed
+        # Paging raises TwilioException("Unable to fetch page", response), not TwilioRestException.
+        response = exc.args[1] if len(exc.args) > 1 else None
+        status = getattr(response, "status_code", None)
+        if isinstance(status, int) and (status == 429 or status >= 500):
+            raise TwilioUnavailable(f"{what} answered {status}") from None
+        if unavailable(exc):
+            raise TwilioUnavailable(f"{what} failed: {type(exc).__name__}") from None
+        raise
+
+
+def list_recordings(settings: "Settings", *, created_after: "dt.datetime", page_size: int = 100) -> list[Any]:
+    """The account's recordings created after ``created_after`` (the SDK follows Twilio's pages)."""
+    account = client(settings).api.v2010.account
+    return _call_twilio("recording list", lambda: list(
+        account.recordings.stream(date_created_after=created_after, page_size=page_size)))
+
+
+def called_number(settings: "Settings", call_sid: str) -> str | None:
+    """The ``to`` of a call (for an inbound call: the business's number); None when Twilio has no
+    such call."""
+    from twilio.base.exceptions import TwilioRestException
+
+    try:
+        call = _call_twilio("call fetch", lambda: client(settings).api.v2010.account.calls(call_sid).fetch())
+    except TwilioRestException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return call.to or None

@@ -14,8 +14,8 @@ summary through the same post-call path as AI calls.
 
 Twilio does not retry status callbacks: a 503 here (store or queue down) loses that one
 callback. For call status the next callback carries the state forward; a lost recording callback
-leaves the copy at Twilio, where a reconciliation sweep over the account's recordings would find
-it (not built yet).
+leaves the copy at Twilio, where ``recording_sweep`` (``shared.voice.sweep``) finds it and queues
+its ingest.
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ def records(day):
 
 def test_the_stack_serves_every_function(day):
     functions = set(day["health"]["functions"])
-    assert {"voice_answer", "voice_ivr", "voice_status", "recording_ingest", "retell_webhook", "retell_tools",
-            "call_completed", "sms_inbound", "sms_status", "notify", "email_events"} <= functions
+    assert {"voice_answer", "voice_ivr", "voice_status", "recording_ingest", "recording_sweep", "retell_webhook",
+            "retell_tools", "call_completed", "sms_inbound", "sms_status", "notify", "email_events"} <= functions
     assert {"twilio", "retell", "resend"} <= set(day["health"]["sandboxes"])
 
 

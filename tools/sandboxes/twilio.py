@@ -12,6 +12,8 @@ Point ``twilio.rest.Client`` at it with ``TWILIO_API_BASE_URL`` (``shared.provid
   ``Status=completed|canceled``). The sandbox cannot see calls that tests simulate by posting
   webhooks, so an unknown ``CA`` sid is taken as an in-progress call on first use (or preload one
   with :meth:`TwilioSandbox.add_call`). Redirecting a finished call answers 21220, like Twilio.
+* ``Recordings.json`` -- ``GET`` lists, newest first (``DateCreated>``/``DateCreated<``,
+  ``CallSid``, ``PageSize``/``Page``; Twilio's page envelope with ``next_page_uri``).
 * ``Recordings/{sid}.json`` -- ``GET`` fetches, ``DELETE`` answers 204 and forgets it.
 * ``Recordings/{sid}.wav`` / ``.mp3`` / no extension (= wav) -- the media, behind HTTP Basic auth
   (we run Twilio with "HTTP Basic Authentication for media access" on). Preload with
@@ -54,6 +56,7 @@ import threading
 import time
 import uuid
 import wave
+from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
@@ -65,6 +68,7 @@ API_VERSION = "2010-04-01"
 _SID32 = r"[0-9a-fA-F]{32}"
 _ROUTE = re.compile(rf"^/{API_VERSION}/Accounts/(?P<account>AC{_SID32})(?P<rest>/.*)$")
 _MESSAGES = re.compile(r"^/Messages\.json$")
+_RECORDINGS = re.compile(r"^/Recordings\.json$")
 _MESSAGE = re.compile(rf"^/Messages/(?P<sid>(?:SM|MM){_SID32})\.json$")
 _CALL = re.compile(rf"^/Calls/(?P<sid>CA{_SID32})\.json$")
 _RECORDING = re.compile(rf"^/Recordings/(?P<sid>RE{_SID32})\.json$")
@@ -185,11 +189,11 @@ class TwilioSandbox(Sandbox):
         return sid
 
     def add_recording(self, sid: str | None = None, *, call_sid: str | None = None, wav: bytes | None = None,
-                      mp3: bytes | None = None, duration: int = 3) -> str:
+                      mp3: bytes | None = None, duration: int = 3, created: dt.datetime | None = None) -> str:
         sid = sid or new_sid("RE")
         with self._lock:
             self.recordings[sid] = _Recording(sid, call_sid or new_sid("CA"), wav or silent_wav(min(duration, 2)),
-                                              mp3, duration)
+                                              mp3, duration, created or dt.datetime.now(dt.timezone.utc))
         return sid
 
     def recording_url(self, sid: str) -> str:
@@ -290,6 +294,9 @@ class TwilioSandbox(Sandbox):
                 return self.json(self._call(m.group("sid")))
             if request.method == "POST":
                 return self.json(self._update_call(m.group("sid"), one))
+        elif _RECORDINGS.match(rest):
+            if request.method == "GET":
+                return self.json(self._list_recordings(request))
         elif m := _RECORDING.match(rest):
             rec = self._recording(m.group("sid"), request.path)
             if request.method == "GET":
@@ -469,6 +476,40 @@ class TwilioSandbox(Sandbox):
             raise TwilioError(400, 21201, "Duration or AudioBase64 is malformed") from None
         self.add_recording(sid, call_sid=call_sid, wav=audio, duration=duration)
         return self._recording_resource(self.recordings[sid])
+
+    def _list_recordings(self, request: Request) -> dict[str, Any]:
+        """Newest first, Twilio's page envelope; ``DateCreated>`` / ``DateCreated<`` (a date or an
+        ISO 8601 time, as the SDK sends them), ``CallSid``, ``PageSize`` and ``Page``."""
+        def bound(name: str) -> dt.datetime | None:
+            raw = request.args.get(name)
+            if not raw:
+                return None
+            try:
+                value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                raise TwilioError(400, 20001, f"Invalid {name}") from None
+            return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+        after, before, call_sid = bound("DateCreated>"), bound("DateCreated<"), request.args.get("CallSid")
+        try:
+            size = max(1, min(1000, int(request.args.get("PageSize", "50") or 50)))
+            page = max(0, int(request.args.get("Page", "0") or 0))
+        except ValueError:
+            raise TwilioError(400, 20001, "Invalid paging") from None
+        with self._lock:
+            rows = sorted((r for r in self.recordings.values()
+                           if (after is None or r.created >= after) and (before is None or r.created <= before)
+                           and (not call_sid or r.call_sid == call_sid)), key=lambda r: r.created, reverse=True)
+        # Twilio's page links repeat the filters
+        kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in ("Page", "PageSize", "PageToken")])
+        base = f"/{API_VERSION}/Accounts/{self.account_sid}/Recordings.json?{kept + '&' if kept else ''}PageSize={size}"
+        chunk = rows[page * size:(page + 1) * size]
+        more = (page + 1) * size < len(rows)
+        return {"recordings": [self._recording_resource(r) for r in chunk], "page": page, "page_size": size,
+                "start": page * size, "end": page * size + max(0, len(chunk) - 1),
+                "first_page_uri": f"{base}&Page=0", "uri": f"{base}&Page={page}",
+                "previous_page_uri": f"{base}&Page={page - 1}" if page else None,
+                "next_page_uri": f"{base}&Page={page + 1}" if more else None}
 
     def _recording(self, sid: str, path: str) -> _Recording:
         with self._lock:

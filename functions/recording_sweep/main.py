@@ -1,0 +1,19 @@
+"""recording_sweep: Cloud Scheduler target (OIDC, IAM on the function, like the task targets)
+that re-queues ``recording_ingest`` for recordings a lost callback left at Twilio
+(``shared.voice.sweep``). Answers what it found; 503 when Twilio or the store is down."""
+
+import functions_framework
+
+from shared import runtime
+from shared.http import Incoming, Reply, handle
+
+
+def _handle(req: Incoming) -> Reply:
+    from shared.voice.sweep import sweep_recordings
+
+    return Reply.json(sweep_recordings(runtime.current()).to_dict())
+
+
+@functions_framework.http
+def recording_sweep(request):
+    return handle(request, "recording_sweep", handler=_handle)

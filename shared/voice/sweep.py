@@ -1,0 +1,97 @@
+"""The recording sweep (``recording_sweep``, on a schedule): recordings a lost callback left at
+Twilio are found and ingested.
+
+Twilio does not retry a recording status callback, so one that met a 503 (store or queue down)
+would leave the recording at Twilio: never in the business's dashboard, never deleted on our
+retention schedule. Every completed recording still at Twilio some minutes after it was made is
+such a leftover (``recording_ingest`` deletes Twilio's copy once ours is stored). The sweep lists
+the account's recent recordings and, for each leftover whose call we answered, queues
+``recording_ingest`` again. Safe to run at any time and any number of times:
+
+* a recording younger than :data:`GRACE` is left alone (its callback may still be on its way);
+* the task is named after the recording and the day (``recording-{sid}-sweep-{YYYYMMDD}``), so
+  repeated sweeps queue it once a day at most, and the ingest itself is idempotent (it reuses a
+  stored blob and records each recording once) if the callback's own task also runs;
+* the business is found from the call's ``to`` (Twilio's call resource) and the number registry,
+  and only if that business has the call on record: a recording we cannot attribute is not
+  copied anywhere; it is reported (by sid) for an operator.
+
+Twilio down: :class:`shared.providers.twilio.TwilioUnavailable` (503), the scheduler retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from shared.logging import get_logger
+from shared.runtime import Ports
+from shared.voice.calls import call_path
+from shared.voice.params import IngestRequest
+
+log = get_logger("z3.voice.sweep")
+
+GRACE = dt.timedelta(minutes=15)
+LOOKBACK = dt.timedelta(days=7)
+
+
+@dataclass
+class SweepResult:
+    listed: int = 0
+    too_recent: int = 0
+    not_completed: int = 0
+    queued: list[str] = field(default_factory=list)
+    already_queued: list[str] = field(default_factory=list)
+    unattributed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"listed": self.listed, "too_recent": self.too_recent, "not_completed": self.not_completed,
+                "queued": self.queued, "already_queued": self.already_queued, "unattributed": self.unattributed}
+
+
+def sweep_task_name(recording_sid: str, now: dt.datetime) -> str:
+    return f"recording-{recording_sid}-sweep-{now:%Y%m%d}"
+
+
+def sweep_recordings(ports: Ports, *, lookback: dt.timedelta = LOOKBACK, grace: dt.timedelta = GRACE) -> SweepResult:
+    from shared.phone import try_normalize_us
+    from shared.providers import twilio
+
+    settings = ports.settings
+    store = ports.store()
+    now = ports.clock().now()
+    result = SweepResult()
+    owners: dict[str, str | None] = {}  # call sid -> tenant id (a call may have several recordings)
+    for recording in twilio.list_recordings(settings, created_after=now - lookback):
+        result.listed += 1
+        if recording.status != "completed":
+            result.not_completed += 1
+            continue
+        created = recording.date_created
+        if created is not None and now - created < grace:
+            result.too_recent += 1
+            continue
+        call_sid = recording.call_sid
+        if call_sid not in owners:
+            number = try_normalize_us(twilio.called_number(settings, call_sid) or "") if call_sid else None
+            entry = store.get(f"phone_numbers/{number}") if number else None
+            tenant_id = entry.get("tenant_id") if entry else None
+            if tenant_id and store.get(f"tenants/{tenant_id}/{call_path(call_sid)}") is None:
+                tenant_id = None  # the number's business never had this call (the number moved?)
+            owners[call_sid] = tenant_id
+        tenant_id = owners[call_sid]
+        if tenant_id is None:
+            result.unattributed.append(recording.sid)
+            continue
+        duration = int(recording.duration) if str(recording.duration or "").isdigit() else None
+        request = IngestRequest(tenant_id=tenant_id, call_sid=call_sid, recording_sid=recording.sid,
+                                duration=duration)
+        ref = ports.tasks().enqueue("recording_ingest", request.to_bytes(), name=sweep_task_name(recording.sid, now))
+        (result.queued if ref.created else result.already_queued).append(recording.sid)
+    log.info("recording sweep", extra={"listed": result.listed, "queued": len(result.queued),
+                                       "already_queued": len(result.already_queued),
+                                       "unattributed": result.unattributed, "too_recent": result.too_recent})
+    if result.unattributed:
+        log.warning("recordings at Twilio that no business's call explains",
+                    extra={"recording_sids": result.unattributed})
+    return result
