@@ -376,20 +376,39 @@ def answer_call(ports: Ports, params: CallParams, query: Mapping[str, str]) -> s
 
 UNAVAILABLE = ("We're sorry, we can't take your call right now. Please try again in a few minutes. "
                "Goodbye.")
+# How long the fallback gives the ordinary answer (a store that hangs rather than fails would
+# otherwise outlast Twilio's 15 s wait for the Fallback URL too).
+FALLBACK_BUDGET_SECONDS = 5.0
+_fallback_pool = None
+
+
+def _within_budget(fn, seconds: float):
+    """``fn()`` on a worker thread, given up on (TimeoutError) after ``seconds``; it may still
+    finish in the background (the answer is idempotent)."""
+    import concurrent.futures
+    import contextvars
+
+    global _fallback_pool
+    if _fallback_pool is None:
+        _fallback_pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="z3-fallback")
+    context = contextvars.copy_context()
+    return _fallback_pool.submit(context.run, fn).result(timeout=seconds)
 
 
 def answer_fallback(ports: Ports, params: CallParams, query: Mapping[str, str]) -> str:
     """Twilio's Fallback URL of a number (``voice_answer?fallback=1``): Twilio calls it when the
     Voice URL failed (a 503 while the store is down, a timeout). The caller must not hear Twilio's
     "application error": try the ordinary answer once more (the outage may be over); if that
-    fails too, take a voicemail with the settings this instance last read for the number (the
+    fails too or takes longer than :data:`FALLBACK_BUDGET_SECONDS`, take a voicemail with the
+    settings this instance last read for the number (the
     recording callback names the business, so the message is ingested once the store is back),
     or, for a number this instance has not seen, apologise and hang up. Never raises."""
+    ordinary = {k: v for k, v in query.items() if k != "fallback"}
     try:
-        return answer_call(ports, params, {k: v for k, v in query.items() if k != "fallback"})
+        return _within_budget(lambda: answer_call(ports, params, ordinary), FALLBACK_BUDGET_SECONDS)
     except BadRequest:
         raise
-    except Exception as exc:  # noqa: BLE001 - the last line before Twilio's error message
+    except Exception as exc:  # noqa: BLE001 - the last line before Twilio's error message (incl. timeout)
         log.error("answering on the fallback path without the store",
                   extra={"call_sid": params.CallSid, "reason": type(exc).__name__})
     from shared.phone import try_normalize_us

@@ -72,6 +72,33 @@ def test_fallback_url_takes_a_voicemail_while_the_store_is_down(client, settings
     assert query_of(record.get("action")) == {"step": "recorded", "t": TENANT}
 
 
+def test_fallback_url_does_not_wait_for_a_store_that_hangs(client, settings, business, ports, monkeypatch):
+    import threading
+    import time
+
+    from shared.voice import answer as answer_module
+
+    set_voice(ports, open_action="voicemail")
+    twiml(answer(client, settings, call_params(new_call_sid())))
+    real, release = ports.store(), threading.Event()
+
+    class HangingStore:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def get_many(self, paths):
+            release.wait(10)
+            return real.get_many(paths)
+
+    monkeypatch.setattr(answer_module, "FALLBACK_BUDGET_SECONDS", 0.3)
+    ports.provide(store=HangingStore())
+    started = time.monotonic()
+    root = twiml(answer(client, settings, call_params(new_call_sid()), query={"fallback": "1"}))
+    release.set()
+    assert time.monotonic() - started < 3
+    assert "Record" in verbs(root)
+
+
 def test_fallback_url_for_a_number_this_instance_never_saw_apologises(client, settings, business, ports):
     from shared.voice import answer as answer_module
 
