@@ -12,11 +12,11 @@ required secret is missing or still a placeholder.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 # Values that mean "somebody forgot to set this". Compared case-insensitively.
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "replace-me", "todo", "xxx", "local-dev-")
@@ -44,8 +44,23 @@ class ConfigurationError(RuntimeError):
     """Raised at start-up when the settings cannot run a deployment safely."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+class Settings(BaseModel):
+    """Every field is read from the environment variable named by its alias (case-insensitive);
+    keyword arguments (by alias or by field name) take precedence. A plain pydantic model rather
+    than pydantic-settings' BaseSettings: the same behaviour for these flat fields, without
+    ~140 ms of imports in every function's cold start."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    def __init__(self, **values: Any) -> None:
+        given = {key.upper() for key in values}
+        environ = {name.upper(): value for name, value in os.environ.items()}
+        from_env = {}
+        for name, field in type(self).model_fields.items():
+            alias = (field.alias or name).upper()
+            if alias in environ and alias not in given and name.upper() not in given:
+                from_env[field.alias or name] = environ[alias]
+        super().__init__(**from_env, **values)
 
     # --- where we run -------------------------------------------------------------------
     z3_backend: Literal["local", "gcp"] | None = Field(default=None, alias="Z3_BACKEND")

@@ -82,3 +82,20 @@ def test_gcp_mode_starts_with_real_looking_secrets(production_env):
     assert "sk_real" not in repr(s)  # secrets never print
     with pytest.raises(ConfigurationError):
         Settings(GOOGLE_CLOUD_PROJECT="z3-prod", PUBLIC_BASE_URL="http://insecure.example", **secrets)
+
+
+def test_settings_come_from_the_environment_and_arguments_win(production_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("Z3_BACKEND", "local")
+    monkeypatch.setenv("public_base_url", "https://from-env.example")  # names are case-insensitive
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token-from-env")
+    monkeypatch.setenv("Z3_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("SOMETHING_ELSE", "ignored")
+    s = Settings(Z3_DATA_DIR=tmp_path, Z3_LOG_LEVEL="WARNING")
+    assert s.public_base_url == "https://from-env.example"
+    assert s.secret("twilio_auth_token") == "token-from-env"
+    assert s.z3_log_level == "WARNING"  # the argument, not the environment
+    assert s.z3_data_dir == tmp_path
+    assert Settings(z3_log_level="ERROR").z3_log_level == "ERROR"  # by field name too
+    monkeypatch.setenv("Z3_BACKEND", "azure")
+    with pytest.raises(ValueError):
+        Settings()
