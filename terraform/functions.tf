@@ -66,8 +66,9 @@ resource "google_cloud_run_service_iam_member" "public" {
   member   = "allUsers"
 }
 
+# Scheduled functions are invoked by Cloud Scheduler with the same identity.
 resource "google_cloud_run_service_iam_member" "tasks" {
-  for_each = { for k, v in var.functions : k => v if v.kind == "task" }
+  for_each = { for k, v in var.functions : k => v if contains(["task", "scheduled"], v.kind) }
   service  = google_cloudfunctions2_function.fn[each.key].name
   location = var.region
   role     = "roles/run.invoker"
@@ -76,14 +77,6 @@ resource "google_cloud_run_service_iam_member" "tasks" {
 
 # Scheduled functions: Cloud Scheduler posts to them with the tasks invoker's OIDC token (the same
 # identity the task targets accept), on each entry's cron schedule (UTC).
-resource "google_cloud_run_service_iam_member" "scheduled" {
-  for_each = { for k, v in var.functions : k => v if v.kind == "scheduled" }
-  service  = google_cloudfunctions2_function.fn[each.key].name
-  location = var.region
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.tasks_invoker.email}"
-}
-
 resource "google_cloud_scheduler_job" "scheduled" {
   for_each  = { for k, v in var.functions : k => v if v.kind == "scheduled" }
   name      = "z3-${replace(each.key, "_", "-")}"

@@ -109,15 +109,13 @@ def _local_stack_latency() -> None:
         try:
             numbers = _seed(ports)
             logging.getLogger().setLevel(logging.WARNING)
-            results: dict[str, list[float]] = {"baseline": []}
-            plan = _plan(settings, numbers)
-            for i, (route, params, signature) in enumerate(plan):
+
+            def pair(params: dict[str, str], signature: str) -> tuple[float, float]:
                 body = urlencode(params)
-                base_s = post("/_bench/baseline", body, {})
-                fn_s = post("/voice_answer", body, {"X-Twilio-Signature": signature})
-                if i >= WARMUP * len(numbers):
-                    results["baseline"].append(base_s)
-                    results.setdefault(f"voice_answer ({route})", []).append(fn_s)
+                return (post("/_bench/baseline", body, {}),
+                        post("/voice_answer", body, {"X-Twilio-Signature": signature}))
+
+            results = _interleaved(settings, numbers, pair)
         finally:
             runtime.reset()
             ports.close()
@@ -154,15 +152,8 @@ def _in_process_latency() -> None:
             baseline = baseline_client()
             # Both sides alike: the log lines would flood the output (and cost the same everywhere).
             logging.getLogger().setLevel(logging.WARNING)
-            results: dict[str, list[float]] = {"baseline": []}
-            # Round robin over the routes, each request next to a baseline request: both see the
-            # same machine (load, SQLite's WAL checkpoints) at the same moments.
-            plan = _plan(settings, numbers)
-            for i, (route, params, signature) in enumerate(plan):
-                base_s, fn_s = paired(baseline, answer, "voice_answer", params, {"X-Twilio-Signature": signature})
-                if i >= WARMUP * len(numbers):
-                    results["baseline"].append(base_s)
-                    results.setdefault(f"voice_answer ({route})", []).append(fn_s)
+            results = _interleaved(settings, numbers, lambda params, signature: paired(
+                baseline, answer, "voice_answer", params, {"X-Twilio-Signature": signature}))
         finally:
             runtime.reset()
             ports.close()
@@ -170,6 +161,19 @@ def _in_process_latency() -> None:
             f"requests per route after {WARMUP} warm-up, interleaved --", results)
     out("(the stricter view: the framework's floor is the whole baseline here, so the ratio is what our "
         "own code costs)")
+
+
+def _interleaved(settings, numbers: dict[str, str],
+                 pair: Callable[[dict[str, str], str], tuple[float, float]]) -> dict[str, list[float]]:
+    """Each request next to a baseline request (``pair`` times both), so both see the same
+    machine (load, SQLite's WAL checkpoints) at the same moments; warm-up rounds dropped."""
+    results: dict[str, list[float]] = {"baseline": []}
+    for i, (route, params, signature) in enumerate(_plan(settings, numbers)):
+        base_s, fn_s = pair(params, signature)
+        if i >= WARMUP * len(numbers):
+            results["baseline"].append(base_s)
+            results.setdefault(f"voice_answer ({route})", []).append(fn_s)
+    return results
 
 
 def _plan(settings, numbers: dict[str, str]) -> list[tuple[str, dict[str, str], str]]:
