@@ -12,9 +12,10 @@ the account's recent recordings and, for each leftover whose call we answered, q
 * the task is named after the recording and the day (``recording-{sid}-sweep-{YYYYMMDD}``), so
   repeated sweeps queue it once a day at most, and the ingest itself is idempotent (it reuses a
   stored blob and records each recording once) if the callback's own task also runs;
-* the business is found from the call's ``to`` (Twilio's call resource) and the number registry,
-  and only if that business has the call on record: a recording we cannot attribute is not
-  copied anywhere; it is reported (by sid) for an operator.
+* the business is found from the call's ``to`` (Twilio's call resource) and the number registry:
+  the number's owner if it owned the number when the recording was made, or has the call on
+  record. A recording we cannot attribute is not copied anywhere, nor deleted; it is reported
+  (by sid) for an operator.
 
 Twilio down: :class:`shared.providers.twilio.TwilioUnavailable` (503), the scheduler retries.
 """
@@ -49,12 +50,30 @@ class SweepResult:
                 "queued": self.queued, "already_queued": self.already_queued, "unattributed": self.unattributed}
 
 
+def _owner(store, called: str | None, call_sid: str, created: dt.datetime | None) -> str | None:
+    """The business whose call this was: the called number's owner, if it owned the number when
+    the recording was made or has the call on record (a call answered while the store was down,
+    through the Fallback URL, has no record yet, and is still theirs)."""
+    from shared.phone import try_normalize_us
+
+    number = try_normalize_us(called or "")
+    entry = store.get(f"phone_numbers/{number}") if number else None
+    tenant_id = entry.get("tenant_id") if entry else None
+    if tenant_id is None:
+        return None
+    assigned = entry.get("assigned_at")
+    if assigned is None or (created is not None and created >= assigned):
+        return tenant_id
+    if store.get(f"tenants/{tenant_id}/{call_path(call_sid)}") is not None:
+        return tenant_id
+    return None  # the number changed hands after this call: not the current owner's
+
+
 def sweep_task_name(recording_sid: str, now: dt.datetime) -> str:
     return f"recording-{recording_sid}-sweep-{now:%Y%m%d}"
 
 
 def sweep_recordings(ports: Ports, *, lookback: dt.timedelta = LOOKBACK, grace: dt.timedelta = GRACE) -> SweepResult:
-    from shared.phone import try_normalize_us
     from shared.providers import twilio
 
     settings = ports.settings
@@ -73,12 +92,8 @@ def sweep_recordings(ports: Ports, *, lookback: dt.timedelta = LOOKBACK, grace: 
             continue
         call_sid = recording.call_sid
         if call_sid not in owners:
-            number = try_normalize_us(twilio.called_number(settings, call_sid) or "") if call_sid else None
-            entry = store.get(f"phone_numbers/{number}") if number else None
-            tenant_id = entry.get("tenant_id") if entry else None
-            if tenant_id and store.get(f"tenants/{tenant_id}/{call_path(call_sid)}") is None:
-                tenant_id = None  # the number's business never had this call (the number moved?)
-            owners[call_sid] = tenant_id
+            owners[call_sid] = _owner(store, twilio.called_number(settings, call_sid) if call_sid else None,
+                                      call_sid, created)
         tenant_id = owners[call_sid]
         if tenant_id is None:
             result.unattributed.append(recording.sid)

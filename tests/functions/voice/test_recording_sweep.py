@@ -57,11 +57,27 @@ def test_a_recording_no_business_can_explain_is_only_reported(client, settings, 
     from tests.functions.voice.support import new_call_sid
 
     strangers = left_at_twilio(twilio_sandbox, new_call_sid(), minutes_ago=30, to="+13035550177")  # not our number
-    unknown_call = left_at_twilio(twilio_sandbox, new_call_sid(), minutes_ago=30)  # our number, no such call on record
+    # our number, but made before the business had it, and not a call it has on record
+    ports.store().update(f"phone_numbers/{NUMBER}", {"assigned_at": OPEN - dt.timedelta(minutes=10)})
+    before_the_business = left_at_twilio(twilio_sandbox, new_call_sid(), minutes_ago=30)
     result = sweep(client).get_json()
-    assert sorted(result["unattributed"]) == sorted([strangers, unknown_call])
+    assert sorted(result["unattributed"]) == sorted([strangers, before_the_business])
     assert result["queued"] == [] and queued_tasks(ports) == []
     assert twilio_sandbox.deleted_recordings == []
+
+
+def test_a_voicemail_taken_while_the_store_was_down_is_still_the_business_s(client, settings, business, ports,
+                                                                          twilio_sandbox):
+    """The Fallback URL took the message with no call record; its callback was lost too."""
+    from tests.functions.voice.support import new_call_sid
+
+    ports.store().update(f"phone_numbers/{NUMBER}", {"assigned_at": OPEN - dt.timedelta(days=30)})
+    sid = new_call_sid()
+    rec = left_at_twilio(twilio_sandbox, sid, minutes_ago=30)
+    assert call_doc(ports, sid) is None
+    assert sweep(client).get_json()["queued"] == [rec]
+    [(_name, _target, body)] = queued_tasks(ports)
+    assert b'"tenant_id":"' + TENANT.encode() in body.replace(b" ", b"")
 
 
 def test_the_sweep_reads_every_page(settings, business, ports, twilio_sandbox):
