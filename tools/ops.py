@@ -120,6 +120,29 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_email_suppression(args: argparse.Namespace) -> int:
+    """Show, or lift, the suppression of one address (a hard bounce, a spam complaint). A
+    complaint is the recipient's "do not email me": it is lifted only with --recipient-asked.
+    Exit status 0 done / nothing to lift, 3 refused."""
+    from shared.email import suppression
+
+    ports = _ports()
+    store, now = ports.store(), ports.clock().now()
+    held = suppression.check(store, args.email, now)
+    if held is None:
+        _out("not suppressed")
+        return 0
+    _out(f"suppressed: {held.reason} since {held.at:%Y-%m-%d}, until {held.expire_at:%Y-%m-%d}")
+    if args.action == "show":
+        return 0
+    if held.reason == suppression.SuppressionReason.complained.value and not args.recipient_asked:
+        _out("refused: the recipient complained; lift it only when they asked (--recipient-asked)")
+        return 3
+    suppression.lift(store, args.email)
+    _out("lifted: the mailer sends to this address again")
+    return 0
+
+
 def cmd_recordings_sweep(args: argparse.Namespace) -> int:
     """Queue the ingest of recordings a lost callback left at Twilio (what ``recording_sweep``
     does on its schedule); prints what it found. Exit status 3 when some cannot be attributed."""
@@ -218,6 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("queue", help="local outbox and task queue: pending, done, dead")
     p.set_defaults(fn=cmd_queue)
 
+    email = sub.add_parser("email", help="the email suppression list").add_subparsers(dest="action", required=True)
+    p = email.add_parser("show", help="is an address suppressed, why and until when")
+    p.add_argument("--email", required=True)
+    p.set_defaults(fn=cmd_email_suppression)
+    p = email.add_parser("lift", help="lift an address's suppression (the owner fixed their mailbox)")
+    p.add_argument("--email", required=True)
+    p.add_argument("--recipient-asked", action="store_true", help="also lift a spam complaint: the recipient asked")
+    p.set_defaults(fn=cmd_email_suppression)
     recordings = sub.add_parser("recordings", help="call recordings").add_subparsers(dest="action", required=True)
     p = recordings.add_parser("sweep", help="ingest recordings whose callback was lost (also runs every 30 min)")
     p.set_defaults(fn=cmd_recordings_sweep)
