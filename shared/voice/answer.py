@@ -421,7 +421,8 @@ def answer_fallback(ports: Ports, params: CallParams, query: Mapping[str, str]) 
     voice = tenant.settings.voice
     return twiml.voicemail(voice.voicemail_prompt or DEFAULT_VOICEMAIL_PROMPT, notice=notice_text(tenant),
                            max_length=voice.voicemail_max_seconds,
-                           record_action=twiml.url(ports.settings, "voice_ivr", t=tenant.id, step="recorded"),
+                           record_action=twiml.url(ports.settings, "voice_ivr", t=tenant.id, step="recorded",
+                                                   fallback=1),
                            recording_callback=twiml.url(ports.settings, "voice_status", t=tenant.id))
 
 
@@ -489,13 +490,47 @@ def _note_voicemail(ports: Ports, params: CallParams, form: Mapping[str, str], q
     except ValueError:
         duration = 0
     recorded = bool(sid) and duration > 0
+    marker = {"voicemail": {"recording_sid": sid if recorded else None, "duration": duration if recorded else 0}}
     try:
-        ports.store().set(f"tenants/{tenant_id}/{call_path(params.CallSid)}",
-                          {"voicemail": {"recording_sid": sid if recorded else None,
-                                         "duration": duration if recorded else 0}}, merge=True)
+        if query.get("fallback"):
+            _record_fallback_voicemail(ports, tenant_id, params, marker)
+        else:
+            ports.store().set(f"tenants/{tenant_id}/{call_path(params.CallSid)}", marker, merge=True)
     except StoreUnavailable:
         log.warning("could not note the voicemail on the call", extra={"call_sid": params.CallSid,
                                                                        "tenant_id": tenant_id})
+
+
+def _record_fallback_voicemail(ports: Ports, tenant_id: str, params: CallParams, marker: dict[str, Any]) -> None:
+    """A voicemail the Fallback URL took while the store was down has no route on its call yet:
+    write it now (the store answers again), and if the call already ended without one, publish
+    its completion, so the business still gets the summary of that message."""
+    from shared.voice.calls import TERMINAL
+    from shared.voice.status import publish_if_over
+
+    store = ports.store()
+    data = store.get(f"tenants/{tenant_id}")
+    if data is None:
+        return
+    tenant = parse_tenant(data)
+    now = ports.clock().now()
+    scope = TenantScope(store, tenant_id)
+    path = scope.path(call_path(params.CallSid))
+    route = Route("voicemail", "store_unavailable", "answered by the Fallback URL while the store was unavailable",
+                  record=True)
+
+    def write(tx) -> dict[str, Any]:
+        doc = tx.get(path) or {}
+        patch: dict[str, Any] = dict(marker)
+        if not doc.get("route"):
+            patch.update(route_patch(doc, route, now, tenant=tenant, params=params, caller=normalize_any(params.From),
+                                     caller_name=None, play_notice=True, with_status=False))
+        tx.set(path, patch, merge=True)
+        return {**doc, **patch}
+
+    record = store.transaction(write)
+    if record.get("status") in TERMINAL:
+        publish_if_over(ports, scope, params.CallSid, record["status"], record, now)
 
 
 def _menu_choice(ports: Ports, tenant: Tenant, params: GatherParams, query: Mapping[str, str], now: dt.datetime) -> str:

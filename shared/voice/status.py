@@ -81,14 +81,14 @@ def call_status(ports: Ports, params: StatusParams, query: Mapping[str, str]) ->
 
     status, record = store.transaction(write)
     log.info("call status", extra={"tenant_id": tenant.id, "call_sid": params.CallSid, "status": status})
-    _publish_if_over(ports, scope, params.CallSid, status, record, now)
+    publish_if_over(ports, scope, params.CallSid, status, record, now)
     return f"status {status}"
 
 
 TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
-def _publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: str, record: dict[str, Any],
+def publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: str, record: dict[str, Any],
                      now) -> None:
     """A call the AI agent did not handle (voicemail, a forward, a caller who hung up in the menu)
     is over when Twilio says so: publish ``call.completed`` (source ``twilio``) so the business

@@ -69,7 +69,40 @@ def test_fallback_url_takes_a_voicemail_while_the_store_is_down(client, settings
     assert [s.text for s in root.findall("Say")][:2] == ["This call may be recorded.", "Sunrise here, leave a message."]
     record = root.find("Record")
     assert query_of(record.get("recordingStatusCallback")) == {"t": TENANT}  # ingested once the store is back
-    assert query_of(record.get("action")) == {"step": "recorded", "t": TENANT}
+    assert query_of(record.get("action")) == {"step": "recorded", "t": TENANT, "fallback": "1"}
+
+
+@pytest.mark.parametrize("order", ["status first", "record action first"])
+def test_a_fallback_voicemail_gets_its_record_and_summary_once_the_store_is_back(client, settings, business, ports,
+                                                                                 order):
+    from tests.functions.voice.support import follow
+
+    set_voice(ports, open_action="voicemail")
+    twiml(answer(client, settings, call_params(new_call_sid())))
+    real = ports.store()
+    ports.provide(store=DownStore())
+    sid = new_call_sid()
+    record = twiml(answer(client, settings, call_params(sid), query={"fallback": "1"})).find("Record")
+    ports.provide(store=real)  # the outage is over when the caller finishes
+
+    def status_completed():
+        done = call_params(sid, status="completed", CallDuration="30")
+        assert post(client, settings, "voice_status", done).status_code == 200
+
+    def record_action():
+        form = call_params(sid, status="completed", RecordingSid="RE" + "2" * 32, RecordingDuration="12")
+        assert verbs(twiml(follow(client, settings, record.get("action"), form))) == ["Say", "Hangup"]
+
+    for step in ((status_completed, record_action) if order == "status first" else (record_action, status_completed)):
+        step()
+    doc = call_doc(ports, sid)
+    assert (doc["route"], doc["route_reason"], doc["recording_notice_played"]) == ("voicemail", "store_unavailable", True)
+    assert doc["voicemail"]["recording_sid"] == "RE" + "2" * 32 and doc["status"] == "completed"
+    from shared.adapters.local.db import database
+
+    published = database(settings.z3_data_dir).read("SELECT body FROM outbox WHERE topic = 'call.completed'")
+    assert len({bytes(b) for (b,) in published}) == 1  # one completion (fanned out per subscriber)
+    assert doc["completed_event_published_at"]
 
 
 def test_fallback_url_does_not_wait_for_a_store_that_hangs(client, settings, business, ports, monkeypatch):
