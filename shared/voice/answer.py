@@ -521,10 +521,11 @@ def _record_fallback_voicemail(ports: Ports, tenant_id: str, params: CallParams,
 
     def write(tx) -> dict[str, Any]:
         doc = tx.get(path) or {}
+        # Always: even if a slow ordinary answer wrote another route after the fallback gave up
+        # on it, the caller got the fallback's voicemail (the history keeps both).
         patch: dict[str, Any] = dict(marker)
-        if not doc.get("route"):
-            patch.update(route_patch(doc, route, now, tenant=tenant, params=params, caller=normalize_any(params.From),
-                                     caller_name=None, play_notice=True, with_status=False))
+        patch.update(route_patch(doc, route, now, tenant=tenant, params=params, caller=normalize_any(params.From),
+                                 caller_name=None, play_notice=True, with_status=False))
         tx.set(path, patch, merge=True)
         return {**doc, **patch}
 
