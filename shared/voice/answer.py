@@ -400,9 +400,10 @@ def answer_fallback(ports: Ports, params: CallParams, query: Mapping[str, str]) 
     Voice URL failed (a 503 while the store is down, a timeout). The caller must not hear Twilio's
     "application error": try the ordinary answer once more (the outage may be over); if that
     fails too or takes longer than :data:`FALLBACK_BUDGET_SECONDS`, take a voicemail with the
-    settings this instance last read for the number (the
-    recording callback names the business, so the message is ingested once the store is back),
-    or, for a number this instance has not seen, apologise and hang up. Never raises."""
+    settings this instance last read for the number (the recording callback names the business,
+    so the message is ingested once the store is back; blocked callers and closed accounts are
+    still turned away), or, for a number this instance has not seen, apologise and hang up.
+    Raises only for a malformed request (400)."""
     ordinary = {k: v for k, v in query.items() if k != "fallback"}
     try:
         return _within_budget(lambda: answer_call(ports, params, ordinary), FALLBACK_BUDGET_SECONDS)
@@ -418,6 +419,11 @@ def answer_fallback(ports: Ports, params: CallParams, query: Mapping[str, str]) 
     if hit is None:
         return twiml.hangup(UNAVAILABLE)
     tenant: Tenant = hit[1]
+    route = decide(tenant, tenant.settings.voice, Caller(normalize_any(params.From), None), ports.clock().now())
+    if route.action == "rejected":
+        return twiml.reject()
+    if route.action == "not_in_service":
+        return twiml.not_in_service()
     voice = tenant.settings.voice
     return twiml.voicemail(voice.voicemail_prompt or DEFAULT_VOICEMAIL_PROMPT, notice=notice_text(tenant),
                            max_length=voice.voicemail_max_seconds,

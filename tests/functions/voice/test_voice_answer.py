@@ -132,6 +132,13 @@ def test_fallback_url_does_not_wait_for_a_store_that_hangs(client, settings, bus
     assert "Record" in verbs(root)
 
 
+def test_fallback_url_still_turns_a_blocked_caller_away(client, settings, business, ports):
+    twiml(answer(client, settings, call_params(new_call_sid())))
+    ports.provide(store=DownStore())
+    root = twiml(answer(client, settings, call_params(new_call_sid(), from_=SPAMMER), query={"fallback": "1"}))
+    assert verbs(root) == ["Reject"]
+
+
 def test_fallback_url_for_a_number_this_instance_never_saw_apologises(client, settings, business, ports):
     from shared.voice import answer as answer_module
 
