@@ -5,8 +5,10 @@ An AI call is completed by Retell's events (``call_ended`` and ``call_analyzed``
 that failed), the business would never get its call summary. So when Twilio says an AI call
 ended, ``voice_status`` schedules one ``call_finalize`` task (named after the call: repeats are
 deduplicated) :data:`FINALIZE_AFTER` later. By then the call is normally complete and the task
-does nothing; otherwise it publishes ``call.completed`` itself (source ``twilio``) and marks the
-record ``completed_without_analysis``, so the summary goes out with what is known.
+does nothing. Otherwise it first asks Retell for the call (:func:`recover_from_retell`: the
+webhooks may be what was lost); if that does not complete it, it publishes ``call.completed``
+itself (source ``twilio``) and marks the record ``completed_without_analysis``, so the summary
+goes out with what is known.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def finalize_call(ports, request: FinalizeRequest) -> str:
         return "unknown call"
     if record.get("completed_event_published_at"):
         return "already complete"
+    if record.get("retell_call_id") and recover_from_retell(ports, record["retell_call_id"]):
+        return "recovered from Retell"
     now = ports.clock().now()
     publish_call_completed(ports, CallCompleted(tenant_id=request.tenant_id, call_sid=request.call_sid,
                                                 retell_call_id=record.get("retell_call_id"), source="twilio",
@@ -58,3 +62,32 @@ def finalize_call(ports, request: FinalizeRequest) -> str:
     log.warning("call completed without Retell's analysis", extra={"tenant_id": request.tenant_id,
                                                                   "call_sid": request.call_sid})
     return "published"
+
+
+def recover_from_retell(ports, retell_call_id: str) -> bool:
+    """Ask Retell for the call (get-call): its webhooks may have been lost while the call itself
+    ended and was analysed. What Retell has is applied exactly as the webhooks would have applied
+    it (``call_ended`` then ``call_analyzed``, deduplicated with any that did arrive): transcript,
+    analysis, cost, and a copy of the recording from a freshly signed URL. True when that
+    completed the call (``call.completed`` published, source ``retell``). Retell unreachable or
+    not knowing the call: False, and the caller publishes what is known (the summary must not
+    wait on Retell forever)."""
+    from shared.providers import retell as provider
+    from shared.voice.agent_payloads import RetellEvent
+    from shared.voice.agent_webhook import handle_event
+
+    try:
+        data = provider.client(ports.settings).call.retrieve(retell_call_id, timeout=10.0).to_dict()
+    except Exception as exc:  # noqa: BLE001 - NotFound, API errors, timeouts: fall back to what we know
+        log.warning("could not ask Retell for the call", extra={"retell_call_id": retell_call_id,
+                                                                "reason": type(exc).__name__})
+        return False
+    if data.get("call_status") not in ("ended", "error"):
+        return False
+    events = ["call_ended"] + (["call_analyzed"] if data.get("call_analysis") else [])
+    published = False
+    for event in events:
+        published = handle_event(ports, RetellEvent.model_validate({"event": event, "call": data})).published or published
+    log.info("recovered the call from Retell", extra={"retell_call_id": retell_call_id, "events": events,
+                                                      "published": published})
+    return published

@@ -17,7 +17,8 @@ scenario can drive the sandbox of a running stack):
 * ``GET /_control/calls``: the calls registered so far (and which were deleted).
 
 In Python: ``sandbox.outage("error")``, ``sandbox.calls``, ``sandbox.received`` (every API
-request: method, path, JSON body). Extend by overriding :meth:`RetellSandbox.route` (e.g. to add
+request: method, path, JSON body), ``sandbox.end_call(call_id, **fields)`` (what get-call answers
+once the call ended: transcript, analysis, recording URL ...). Extend by overriding :meth:`RetellSandbox.route` (e.g. to add
 webhook senders that post ``call_started`` / ``call_ended`` for a registered call).
 """
 
@@ -139,6 +140,13 @@ class RetellSandbox(Sandbox):
         with self._lock:
             self.calls[call_id] = call
         return self.json(call, status=201)
+
+    def end_call(self, call_id: str, /, **fields: Any) -> dict[str, Any]:
+        """What Retell holds once a call ended (``call_status``, transcript, analysis, recording
+        URL ...): get-call answers with it from now on."""
+        with self._lock:
+            self.calls[call_id].update({k: v for k, v in fields.items() if k != "call_id"})
+            return dict(self.calls[call_id])
 
     def control(self, request: Request) -> Response:
         if request.path == "/_control/outage" and request.method == "POST":

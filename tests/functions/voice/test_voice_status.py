@@ -316,3 +316,4 @@ def test_the_backstop_does_nothing_when_retell_completed_the_call(client, settin
     response = client("call_finalize").post("/", data=body, headers={"Content-Type": "application/json"})
     assert response.get_json() == {"result": "already complete"}
     assert _completed_events(settings) == []
+
