@@ -1,12 +1,14 @@
 """``scripts/bench``: performance, measured side by side in one run, printed as medians and ratios.
 
-Sections (``scripts/bench ports voice sms retell``; default: all that are available):
+Sections (``scripts/bench ports voice sms retell``; default: those four):
 
 * ports: the DocumentStore on both backends (SQLite vs the Firestore emulator): N single
   writes, a batched write of N, N point reads, and indexed queries — medians of several rounds,
   with the embedded backend as the baseline. Also the emulators' start-up time.
 * voice / sms / retell: warm latency of the webhook functions against a baseline function (one
   document read, fixed TwiML) and cold import times (each capability's ``tools/bench_*.py``).
+* voice-parts (only by name): a diagnostic of where ``voice_answer``'s in-process time goes,
+  each part replaced by a no-op in turn.
 
 Nothing here asserts: it prints. The goals live in the issues and the closing notes.
 """
@@ -145,12 +147,14 @@ def bench_ports(n: int = 1000, rounds: int = 3) -> None:
 
 
 SECTIONS = {"ports": "tools.bench:bench_ports", "voice": "tools.bench_voice:bench",
-            "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench"}
+            "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench",
+            "voice-parts": "tools.bench_voice:bench_parts"}
+DEFAULT = ("ports", "voice", "sms", "retell")  # voice-parts is a diagnostic: asked for by name
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench")
-    parser.add_argument("sections", nargs="*", default=list(SECTIONS))
+    parser.add_argument("sections", nargs="*", default=list(DEFAULT), choices=list(SECTIONS))
     args = parser.parse_args(argv)
     for section in args.sections:
         module_name, func = SECTIONS[section].split(":")

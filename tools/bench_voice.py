@@ -282,6 +282,79 @@ def _cold_imports() -> None:
     out("(SDKs only = " + "; ".join(f"{k}: {' '.join(v)}" for k, v in SDK_NEEDS.items()) + ")")
 
 
+# --- where voice_answer's time goes (scripts/bench voice-parts) ---------------------------------
+
+PARTS_ROUNDS = 1200
+
+
+def bench_parts() -> None:
+    """In process, the voicemail route: the p50 ratio with each part of ``voice_answer`` replaced
+    by a no-op that returns what the real part returned for the first call (interleaved with the
+    baseline as above). The drop from the full ratio is what that part costs, in baseline units.
+    A diagnostic for whoever works on the in-process figure; prints, asserts nothing."""
+    import contextlib
+    import logging
+
+    import shared.voice.answer as answer_module
+    import shared.voice.web as web_module
+    from shared import runtime
+    from shared.config import Settings
+    from shared.runtime import Ports
+    from shared.voice.params import CallParams
+    from tools.wsgi import function_app
+
+    @contextlib.contextmanager
+    def replaced(module, name: str, fake):
+        real = getattr(module, name)
+        setattr(module, name, fake)
+        try:
+            yield
+        finally:
+            setattr(module, name, real)
+
+    def measure(parts: tuple[str, ...]) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(Z3_BACKEND="local", Z3_DATA_DIR=Path(tmp), PUBLIC_BASE_URL="https://z3.bench")
+            ports = runtime.use(Ports(settings))
+            try:
+                number = _seed(ports)["voicemail"]
+                answer, baseline = function_app("voice_answer").test_client(), baseline_client()
+                logging.getLogger().setLevel(logging.WARNING)
+                first, signature = _signed(settings, number)
+                paired(baseline, answer, "voice_answer", first, {"X-Twilio-Signature": signature})
+                loaded = answer_module.load_for_answer(ports.store(), CallParams.parse(first), {}, first["From"])
+                route = answer_module.decide(loaded.tenant, loaded.tenant.settings.voice,
+                                             answer_module.Caller(first["From"], None), ports.clock().now())
+                fakes = {"signature check": (web_module, "verify_twilio_request", lambda req: None),
+                         "read": (answer_module, "load_for_answer", lambda *a, **k: loaded),
+                         "write": (answer_module, "record_route", lambda *a, **k: True),
+                         "routing decision": (answer_module, "decide", lambda *a, **k: route)}
+                with contextlib.ExitStack() as stack:
+                    for part in parts:
+                        stack.enter_context(replaced(*fakes[part]))
+                    base, fn = [], []
+                    for i in range(PARTS_ROUNDS + WARMUP):
+                        params, signature = _signed(settings, number)
+                        b, f = paired(baseline, answer, "voice_answer", params, {"X-Twilio-Signature": signature})
+                        if i >= WARMUP:
+                            base.append(b)
+                            fn.append(f)
+                return pct(fn, 0.5) / pct(base, 0.5)
+            finally:
+                runtime.reset()
+                ports.close()
+
+    out(f"-- where voice_answer's time goes: in process, voicemail route, {PARTS_ROUNDS} requests each, "
+        f"each part replaced by a no-op --")
+    full = measure(())
+    out(f"{'voice_answer as it is':<38} p50 ratio {full:5.2f}")
+    parts = ("signature check", "read", "write", "routing decision")
+    for part in parts:
+        ratio = measure((part,))
+        out(f"{'without the ' + part:<38} p50 ratio {ratio:5.2f}   (the part: {full - ratio:+.2f})")
+    out(f"{'without all four':<38} p50 ratio {measure(parts):5.2f}   (what is left: the skeleton)")
+
+
 def bench(sections: tuple[str, ...] = ("warm", "imports")) -> None:
     out("== voice ==")
     steps: dict[str, Callable[[], None]] = {"warm": _warm_latency, "imports": _cold_imports}
