@@ -88,6 +88,9 @@ class Settings(BaseModel):
     twilio_account_sid: str = Field(default="AC" + "0" * 32, alias="TWILIO_ACCOUNT_SID")
     twilio_auth_token: SecretStr = Field(default=_local("twilio-auth-token"), alias="TWILIO_AUTH_TOKEN")
     twilio_api_base_url: str | None = Field(default=None, alias="TWILIO_API_BASE_URL")
+    # The SharedKey secret of a Twilio Webhooks Setting (a Webhook Rule that, e.g., makes Twilio
+    # retry our webhooks on 5xx). Optional: only requests that say they were signed with it use it.
+    twilio_webhook_shared_key: SecretStr | None = Field(default=None, alias="TWILIO_WEBHOOK_SHARED_KEY")
     retell_api_key: SecretStr = Field(default=_local("retell-api-key"), alias="RETELL_API_KEY")
     retell_base_url: str | None = Field(default=None, alias="RETELL_BASE_URL")
     retell_agent_id: str = Field(default="agent_local", alias="RETELL_AGENT_ID")
@@ -163,9 +166,11 @@ class Settings(BaseModel):
             )
         return self
 
-    def secret(self, name: str) -> str:
-        """The plain value of a secret setting, for the one place that needs it."""
-        return getattr(self, name).get_secret_value()
+    def secret(self, name: str) -> str | None:
+        """The plain value of a secret setting, for the one place that needs it (None for an
+        optional secret that is not set)."""
+        value = getattr(self, name)
+        return None if value is None else value.get_secret_value()
 
 
 @functools.lru_cache(maxsize=1)

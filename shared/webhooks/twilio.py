@@ -27,6 +27,7 @@ from shared.webhooks import InvalidSignature, _header, _secret, _text
 
 PROVIDER = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 # Twilio posts a few dozen parameters at most; a body with more is not Twilio's.
 MAX_FORM_FIELDS = 1000
@@ -75,16 +76,36 @@ def verify_request(settings: Any, req: Any) -> None:
         except ValueError:  # BadRequest: let the verifier refuse it as unsigned (403), not 400
             pairs = None
     verify_twilio(settings, function_name=req.function, query_string=req.query_string, raw_body=req.raw_body,
-                  content_type=req.content_type, signature=req.headers.get(SIGNATURE_HEADER), form_pairs=pairs)
+                  content_type=req.content_type, signature=req.headers.get(SIGNATURE_HEADER), form_pairs=pairs,
+                  signature_settings=req.headers.get(SIGNATURE_SETTINGS_HEADER))
+
+
+def _key_and_algorithm(settings: Any, signature_settings: str | None) -> tuple[str, str | None]:
+    """The secret and algorithm Twilio signed with. No settings header: the account's Auth Token
+    and HMAC-SHA1. With ``X-Twilio-Webhooks-Signature-Settings`` (a Webhook Rule's Setting matched
+    the URL): that Setting's SharedKey (``TWILIO_WEBHOOK_SHARED_KEY``) and the header's algorithm
+    (the SDK's ``get_signature_algorithm``); refused when no shared key is configured."""
+    if not (signature_settings or "").strip():
+        return _secret(settings, "twilio_auth_token", PROVIDER), None
+    from twilio.request_validator import get_signature_algorithm
+
+    try:
+        key = settings.secret("twilio_webhook_shared_key")
+    except AttributeError:
+        key = None
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidSignature(PROVIDER, "signed with a shared key, but none is configured")
+    return key, get_signature_algorithm(signature_settings)
 
 
 def verify_twilio(settings: Any, *, function_name: str, query_string: str, raw_body: bytes,
                   content_type: str, signature: str | None,
-                  form_pairs: list[tuple[str, str]] | None = None) -> None:
+                  form_pairs: list[tuple[str, str]] | None = None, signature_settings: str | None = None) -> None:
     """Raise :class:`InvalidSignature` unless Twilio signed this request for this function.
-    ``form_pairs``: the form body already parsed (as ``shared.http.Incoming.form_pairs``)."""
-    token = _secret(settings, "twilio_auth_token", PROVIDER)
+    ``form_pairs``: the form body already parsed (as ``shared.http.Incoming.form_pairs``);
+    ``signature_settings``: the ``X-Twilio-Webhooks-Signature-Settings`` header, if any."""
     signature = _header(signature, PROVIDER, SIGNATURE_HEADER)
+    token, algorithm = _key_and_algorithm(settings, signature_settings)
     if isinstance(query_string, (bytes, bytearray)):  # werkzeug's request.query_string is bytes
         query_string = bytes(query_string).decode("latin-1")
     url = settings.function_url(function_name) + (f"?{query_string}" if query_string else "")
@@ -106,9 +127,9 @@ def verify_twilio(settings: Any, *, function_name: str, query_string: str, raw_b
         # The common case in one HMAC: our URL as configured (no port), which is what Twilio signs
         # for an https URL on the default port. Anything else gets the SDK's full check, which
         # also tries the URL with the port and checks a JSON body's hash.
-        valid = (not body_hashed and signature.isascii() and ":" not in urlsplit(url).netloc
+        valid = (not body_hashed and algorithm is None and signature.isascii() and ":" not in urlsplit(url).netloc
                  and hmac.compare_digest(validator.compute_signature(url, params), signature))
-        valid = valid or validator.validate(url, params, signature)
+        valid = valid or validator.validate(url, params, signature, algorithm)
     except Exception:  # noqa: BLE001 - whatever the SDK trips on, the request is not proven
         raise InvalidSignature(PROVIDER, "signature could not be checked") from None
     if not valid:

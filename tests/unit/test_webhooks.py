@@ -201,6 +201,37 @@ def test_twilio_refuses_the_wrong_token_and_a_missing_token():
         refused(exc, provider="twilio", reason="secret not configured")
 
 
+SHARED_KEY = "webhooks-shared-key-secret"
+SETTINGS_HEADER = "key=webhooks_sharedkey_0123456789abcdef,algorithm=HMAC_SHA256"
+
+
+def test_twilio_webhook_rule_signatures_use_the_shared_key_and_its_algorithm():
+    """A Webhook Rule's Setting (e.g. retries on 5xx) makes Twilio sign with the Setting's
+    SharedKey and the header's algorithm instead of the Auth Token and HMAC-SHA1."""
+    from twilio.request_validator import RequestValidator
+
+    url = "https://mycompany.com/myapp.php?foo=1&bar=2"
+    body = urlencode(TWILIO_VECTOR_PARAMS).encode()
+    shared = RequestValidator(SHARED_KEY).compute_signature(url, TWILIO_VECTOR_PARAMS, "HMAC_SHA256")
+    settings = make_settings(TWILIO_AUTH_TOKEN="12345", PUBLIC_BASE_URL="https://mycompany.com",
+                             TWILIO_WEBHOOK_SHARED_KEY=SHARED_KEY)
+    verify_twilio(settings, function_name="myapp.php", query_string="foo=1&bar=2", raw_body=body, content_type=FORM,
+                  signature=shared, signature_settings=SETTINGS_HEADER)
+    # The Auth Token's signature does not stand in for the shared key's, nor the other way round.
+    for signature, header in ((TWILIO_VECTOR_SIGNATURE, SETTINGS_HEADER), (shared, None)):
+        with pytest.raises(InvalidSignature):
+            verify_twilio(settings, function_name="myapp.php", query_string="foo=1&bar=2", raw_body=body,
+                          content_type=FORM, signature=signature, signature_settings=header)
+    # An algorithm the SDK does not know, and a shared-key request with no key configured: refused.
+    with pytest.raises(InvalidSignature):
+        verify_twilio(settings, function_name="myapp.php", query_string="foo=1&bar=2", raw_body=body,
+                      content_type=FORM, signature=shared, signature_settings="key=x,algorithm=HMAC_SHA512")
+    with pytest.raises(InvalidSignature) as exc:
+        verify_twilio(twilio_settings(), function_name="myapp.php", query_string="foo=1&bar=2", raw_body=body,
+                      content_type=FORM, signature=shared, signature_settings=SETTINGS_HEADER)
+    refused(exc, provider="twilio", reason="signed with a shared key, but none is configured")
+
+
 def test_twilio_refuses_a_body_that_is_not_utf8():
     signature = twilio_sign("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", {})
     with pytest.raises(InvalidSignature) as exc:

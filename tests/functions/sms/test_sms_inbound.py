@@ -194,3 +194,28 @@ def test_when_the_carrier_already_blocked_the_number_the_stop_is_recorded_once(c
     reply = business.get(f"messages/{params['MessageSid']}")["reply"]
     assert reply["state"] == "blocked" and reply["reason"] == "opted_out"
     assert consent.verify_chain(business, CALLER).ok
+
+
+def test_a_stop_signed_under_a_webhook_rule_is_accepted(client, settings, business, twilio, ports, monkeypatch):
+    """With a Twilio Webhook Rule (retries on 5xx, so a STOP survives a short outage) Twilio signs
+    with the rule's SharedKey and says so in a header; the function checks it that way."""
+    from pydantic import SecretStr
+    from twilio.request_validator import RequestValidator
+
+    monkeypatch.setattr(ports, "settings", ports.settings.model_copy(
+        update={"twilio_webhook_shared_key": SecretStr("rule-shared-key")}))
+    params = inbound_params("STOP")
+    url = settings.function_url("sms_inbound")
+    shared = RequestValidator("rule-shared-key").compute_signature(url, params, "HMAC_SHA256")
+    header = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"}
+    response = client("sms_inbound").post("/", data=params, headers={"X-Twilio-Signature": shared, **header})
+    assert response.status_code == 200
+    assert consent.current_state(business, CALLER) == ConsentState.opted_out
+    # the Auth Token's signature under the rule's header is not the rule's signature
+    start = inbound_params("START")
+    auth = RequestValidator(settings.secret("twilio_auth_token")).compute_signature(url, start)
+    assert client("sms_inbound").post("/", data=start, headers={"X-Twilio-Signature": auth}).status_code == 200
+    again = inbound_params("START")
+    auth = RequestValidator(settings.secret("twilio_auth_token")).compute_signature(url, again)
+    assert client("sms_inbound").post("/", data=again,
+                                      headers={"X-Twilio-Signature": auth, **header}).status_code == 403
