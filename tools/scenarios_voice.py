@@ -96,6 +96,16 @@ class SimulatedCall:
         return self.params("in-progress", RecordingSid=recording_sid, RecordingUrl=self.recording_url(recording_sid),
                            RecordingDuration=str(seconds))
 
+    def leave_voicemail(self, record: ET.Element, seconds: int) -> str | None:
+        """The caller speaks after the beep: Twilio holds the recording (in the stack's sandbox),
+        posts the ``<Record>`` action, then the recording callback. Returns the RecordingSid
+        (None when the stack has no Twilio sandbox to hold it)."""
+        recording_sid = _preload_recording(self.settings, self.sid, seconds)
+        self.post(record.get("action"), self.record_action(recording_sid, seconds))
+        if recording_sid:
+            self.recording_done(record.get("recordingStatusCallback"), recording_sid, seconds, "RecordVerb")
+        return recording_sid
+
     def recording_done(self, callback_url: str, recording_sid: str, seconds: int, source: str) -> None:
         self.post(callback_url, {
             "AccountSid": self.settings.twilio_account_sid, "CallSid": self.sid, "RecordingSid": recording_sid,
@@ -251,11 +261,7 @@ def after_hours_voicemail(base_url: str, ports, dispatcher, tenant, out: Out) ->
         call = SimulatedCall(base_url, ports.settings, CALLERS["voicemail"], tenant.numbers[0])
         root = call.answer()
         call.status("in-progress", 1)
-        record = root.find("Record")
-        recording_sid = _preload_recording(ports.settings, call.sid, 23)
-        call.post(record.get("action"), call.record_action(recording_sid, 23))
-        if recording_sid:
-            call.recording_done(record.get("recordingStatusCallback"), recording_sid, 23, "RecordVerb")
+        recording_sid = call.leave_voicemail(root.find("Record"), 23)
         call.status("completed", 40, CallDuration="39")
     recording = _wait_for_recording(ports, dispatcher, tenant.id, call.sid) if recording_sid else None
     out("  " + describe(ports, tenant.id, call.sid, recording, expect_recording=True))
@@ -287,11 +293,7 @@ def retell_outage(base_url: str, ports, dispatcher, tenant, out: Out) -> None:
         _retell_outage(base_url, "off")
     call.status("in-progress", 1)
     record = root.find("Record")
-    recording_sid = _preload_recording(ports.settings, call.sid, 12) if record is not None else None
-    if record is not None:
-        call.post(record.get("action"), call.record_action(recording_sid, 12))
-        if recording_sid:
-            call.recording_done(record.get("recordingStatusCallback"), recording_sid, 12, "RecordVerb")
+    recording_sid = call.leave_voicemail(record, 12) if record is not None else None
     call.status("completed", 20, CallDuration="19")
     recording = _wait_for_recording(ports, dispatcher, tenant.id, call.sid) if recording_sid else None
     out("  " + describe(ports, tenant.id, call.sid, recording, expect_recording=True))

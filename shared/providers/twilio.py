@@ -123,12 +123,11 @@ def delete_recording(settings: "Settings", recording_sid: str) -> bool:
     from twilio.base.exceptions import TwilioRestException
 
     try:
-        return bool(client(settings).api.v2010.account.recordings(recording_sid).delete())
+        return bool(_call_twilio("recording delete",
+                                 lambda: client(settings).api.v2010.account.recordings(recording_sid).delete()))
     except TwilioRestException as exc:
         if exc.status == 404:
             return False
-        if unavailable(exc):
-            raise TwilioUnavailable(f"recording delete answered {exc.status}") from None
         raise
     except Exception as exc:
         if unavailable(exc):

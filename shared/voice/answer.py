@@ -501,7 +501,7 @@ def _note_voicemail(ports: Ports, params: CallParams, form: Mapping[str, str], q
         if query.get("fallback"):
             _record_fallback_voicemail(ports, tenant_id, params, marker)
         else:
-            ports.store().set(f"tenants/{tenant_id}/{call_path(params.CallSid)}", marker, merge=True)
+            TenantScope(ports.store(), tenant_id).set(call_path(params.CallSid), marker, merge=True)
     except StoreUnavailable:
         log.warning("could not note the voicemail on the call", extra={"call_sid": params.CallSid,
                                                                        "tenant_id": tenant_id})

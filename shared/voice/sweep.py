@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from shared.logging import get_logger
 from shared.runtime import Ports
+from shared.tenants import TenantScope
 from shared.voice.calls import call_path
 from shared.voice.params import IngestRequest
 
@@ -64,7 +65,7 @@ def _owner(store, called: str | None, call_sid: str, created: dt.datetime | None
     assigned = entry.get("assigned_at")
     if assigned is None or (created is not None and created >= assigned):
         return tenant_id
-    if store.get(f"tenants/{tenant_id}/{call_path(call_sid)}") is not None:
+    if TenantScope(store, tenant_id).get(call_path(call_sid)) is not None:
         return tenant_id
     return None  # the number changed hands after this call: not the current owner's
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from shared import runtime
-from shared.config import Settings
+from tests.functions.local import local_settings
 from shared.ports import FixedClock
 from shared.runtime import Ports
 
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(Z3_BACKEND="local", Z3_DATA_DIR=tmp_path / "data", PUBLIC_BASE_URL="https://z3.example")
+    return local_settings(tmp_path)
 
 
 @pytest.fixture

@@ -24,12 +24,13 @@ from tools.sandboxes import Sandbox
 
 
 def silent_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """A mono 16-bit WAV of silence (at most 30 s): what the sandboxes serve as a recording."""
     buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(b"\x00\x00" * int(seconds * rate))
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\x00\x00" * int(rate * max(0.0, min(seconds, 30.0))))
     return buffer.getvalue()
 
 

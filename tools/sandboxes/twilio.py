@@ -50,12 +50,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import email.utils
-import io
 import re
 import threading
 import time
 import uuid
-import wave
 from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
@@ -63,6 +61,7 @@ from typing import Any, Callable, Literal
 from werkzeug.wrappers import Request, Response
 
 from tools.sandboxes import Sandbox
+from tools.sandboxes.audio import silent_wav
 
 API_VERSION = "2010-04-01"
 _SID32 = r"[0-9a-fA-F]{32}"
@@ -113,16 +112,6 @@ class _Recording:
 
 def rfc2822(value: dt.datetime | None) -> str | None:
     return email.utils.format_datetime(value.astimezone(dt.timezone.utc)) if value else None
-
-
-def silent_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(b"\x00\x00" * int(rate * max(0.0, min(seconds, 30.0))))
-    return buffer.getvalue()
 
 
 def new_sid(prefix: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shared.config import Settings
+from tests.functions.local import local_settings
 from tests.functions.email.support import seed_business
 
 
@@ -27,8 +28,7 @@ def resend(resend_server):
 
 @pytest.fixture
 def settings(tmp_path, resend_server):
-    return Settings(Z3_BACKEND="local", Z3_DATA_DIR=tmp_path / "data", PUBLIC_BASE_URL="https://z3.example",
-                    RESEND_API_URL=resend_server.url)
+    return local_settings(tmp_path, RESEND_API_URL=resend_server.url)
 
 
 @pytest.fixture

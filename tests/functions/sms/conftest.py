@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from shared.config import Settings
+from tests.functions.local import local_settings
 from tests.functions.sms.support import seed_business
 
 
@@ -28,8 +29,7 @@ def twilio(twilio_server):
 
 @pytest.fixture
 def settings(tmp_path, twilio_server):
-    return Settings(Z3_BACKEND="local", Z3_DATA_DIR=tmp_path / "data", PUBLIC_BASE_URL="https://z3.example",
-                    TWILIO_API_BASE_URL=twilio_server.url)
+    return local_settings(tmp_path, TWILIO_API_BASE_URL=twilio_server.url)
 
 
 @pytest.fixture

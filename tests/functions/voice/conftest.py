@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared.config import Settings
+from tests.functions.local import local_settings
 from tests.functions.voice.support import OPEN, seed
 
 
@@ -28,8 +29,7 @@ def twilio_sandbox():
 
 @pytest.fixture
 def settings(tmp_path, retell_sandbox, twilio_sandbox):
-    return Settings(Z3_BACKEND="local", Z3_DATA_DIR=tmp_path / "data", PUBLIC_BASE_URL="https://z3.example",
-                    RETELL_BASE_URL=retell_sandbox.url, TWILIO_API_BASE_URL=twilio_sandbox.url)
+    return local_settings(tmp_path, RETELL_BASE_URL=retell_sandbox.url, TWILIO_API_BASE_URL=twilio_sandbox.url)
 
 
 @pytest.fixture
