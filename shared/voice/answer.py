@@ -26,7 +26,7 @@ import copy
 import datetime as dt
 import itertools
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from shared.http import BadRequest
 from shared.logging import get_logger
@@ -105,16 +105,19 @@ _VERSIONS = itertools.count(1)
 _RENDERED = _Memo(512)
 
 
+class _Parsed(NamedTuple):
+    doc: dict[str, Any]  # a private copy: a caller changing its dict must not change what we compare with
+    tenant: Tenant
+    version: int
+
+
 def parsed_tenant(data: dict[str, Any]) -> tuple[Tenant, int]:
     """The Tenant of a tenant document and the version token of that exact content."""
     key = data.get("id") or repr(data)
     hit = _PARSED.get(key)
-    if hit is not None and hit[0] == data:
-        return hit[1], hit[2]
-    tenant, version = Tenant.from_doc(data), next(_VERSIONS)
-    # a private copy: a caller changing its dict afterwards must not change what we compare with
-    _PARSED.put(key, (copy.deepcopy(data), tenant, version))
-    return tenant, version
+    if hit is None or hit.doc != data:
+        hit = _PARSED.put(key, _Parsed(copy.deepcopy(data), Tenant.from_doc(data), next(_VERSIONS)))
+    return hit.tenant, hit.version
 
 
 def parse_tenant(data: dict[str, Any]) -> Tenant:
@@ -415,10 +418,10 @@ def answer_fallback(ports: Ports, params: CallParams, query: Mapping[str, str]) 
     from shared.phone import try_normalize_us
 
     tenant_id = tenant_param(query) or _OWNERS.get(try_normalize_us(params.To))
-    hit = _PARSED.get(tenant_id) if tenant_id else None
+    hit: _Parsed | None = _PARSED.get(tenant_id) if tenant_id else None
     if hit is None:
         return twiml.hangup(UNAVAILABLE)
-    tenant: Tenant = hit[1]
+    tenant = hit.tenant
     route = decide(tenant, tenant.settings.voice, Caller(normalize_any(params.From), None), ports.clock().now())
     if route.action == "rejected":
         return twiml.reject()
