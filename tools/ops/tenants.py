@@ -10,6 +10,7 @@ from shared.phone import normalize_us
 from shared.ports import Query
 from shared.runtime import Ports
 from tools.ops.context import NOT_FOUND, OpsError, out, out_json
+from tools.ops.email import email_address
 
 
 def require_tenant(ports: Ports, tenant_id: str) -> Tenant:
@@ -29,7 +30,7 @@ def phone_number(raw: str) -> str:
 
 def create(args: argparse.Namespace, ports: Ports) -> int:
     tenant = tenants.create_tenant(
-        ports.store(), name=args.name, contact_name=args.contact or args.name, contact_email=args.email,
+        ports.store(), name=args.name, contact_name=args.contact or args.name, contact_email=email_address(args.email),
         time_zone=args.time_zone, country=args.country, numbers=[phone_number(n) for n in args.number or []],
         tenant_id=args.id,
     )
