@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from shared.config import ConfigurationError
 from shared.ports import NotFound, StoreUnavailable
-from shared.tenants import NumberTaken, SignupRefused
+from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
 from tools.ops import consent, email, queue, recordings, records, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     except StoreUnavailable as exc:
         what = {"TwilioUnavailable": "Twilio", "ResendUnavailable": "Resend"}.get(type(exc).__name__, "the store")
         return _fail(f"{what} is unavailable ({exc}); nothing was changed by the failed call, try again", UNAVAILABLE)
+    except UnknownTenant as exc:  # tenants.* raise it with the id asked for
+        return _fail(f"no tenant {exc}", NOT_FOUND)
     except (NumberTaken, SignupRefused) as exc:
         return _fail(str(exc), REFUSED)
     except NotFound as exc:

@@ -59,30 +59,21 @@ def show(args: argparse.Namespace, ports: Ports) -> int:
 
 
 def status(args: argparse.Namespace, ports: Ports) -> int:
-    try:
-        tenant = tenants.set_status(ports.store(), args.tenant, TenantStatus(args.status), args.reason)
-    except tenants.UnknownTenant:
-        raise OpsError(f"no tenant {args.tenant}", NOT_FOUND) from None
+    tenant = tenants.set_status(ports.store(), args.tenant, TenantStatus(args.status), args.reason)
     out(f"{tenant.id} is now {tenant.status}")
     return 0
 
 
 def number_assign(args: argparse.Namespace, ports: Ports) -> int:
     number = phone_number(args.number)
-    try:
-        tenants.assign_number(ports.store(), args.tenant, number)
-    except tenants.UnknownTenant:
-        raise OpsError(f"no tenant {args.tenant}", NOT_FOUND) from None
+    tenants.assign_number(ports.store(), args.tenant, number)
     out(f"{number} -> {args.tenant}")
     return 0
 
 
 def number_release(args: argparse.Namespace, ports: Ports) -> int:
     number = phone_number(args.number)
-    try:
-        released = tenants.release_number(ports.store(), args.tenant, number)
-    except tenants.UnknownTenant:
-        raise OpsError(f"no tenant {args.tenant}", NOT_FOUND) from None
+    released = tenants.release_number(ports.store(), args.tenant, number)
     if not released:
         raise OpsError(f"{args.tenant} does not have {number}: nothing released", NOT_FOUND)
     out(f"released {number} from {args.tenant}")

@@ -8,16 +8,14 @@ from shared import tenants
 from shared.models.tenant import Role, User
 from shared.runtime import Ports
 from shared.tenants import TenantScope
-from tools.ops.context import NOT_FOUND, OpsError, out, out_json
+from tools.ops.context import out, out_json
 from tools.ops.email import email_address
 from tools.ops.tenants import require_tenant
 
 
 def add(args: argparse.Namespace, ports: Ports) -> int:
-    try:
-        user = tenants.add_user(ports.store(), args.tenant, email=email_address(args.email), role=Role(args.role), name=args.name)
-    except tenants.UnknownTenant:
-        raise OpsError(f"no tenant {args.tenant}", NOT_FOUND) from None
+    user = tenants.add_user(ports.store(), args.tenant, email=email_address(args.email), role=Role(args.role),
+                            name=args.name)
     out(f"added {user.id} ({user.role}) to {args.tenant}")
     return 0
 
