@@ -135,7 +135,8 @@ def test_global_options_may_follow_the_command(data_dir, capsys):
     assert '"Sunrise Plumbing"' in capsys.readouterr().out
 
 
-def test_the_gcp_backend_without_its_settings_is_one_line(data_dir, capsys):
+def test_the_gcp_backend_without_its_settings_is_one_line(data_dir, capsys, monkeypatch):
+    monkeypatch.delenv("FIRESTORE_EMULATOR_HOST", raising=False)  # the session's emulators, when they run
     status, _out, err = run(data_dir, ["--backend", "gcp", "tenant", "list"], capsys)
     assert status == 2 and err.startswith("error: Z3 OS refuses to start on the gcp backend") and err.count("\n") == 1
 
