@@ -5,7 +5,10 @@
 * the provider sandboxes under ``/_sandbox/<provider>``, with the real SDK clients pointed at
   them through the ordinary settings (``TWILIO_API_BASE_URL`` ...);
 * the dispatcher that delivers the local event outbox and task queue to the functions;
-* unless ``--no-demo``: a demo business and its simulated day (``tools.demo``).
+* unless ``--no-demo``: a demo business and its simulated day (``tools.demo``);
+* the mail viewer at ``/_sandbox/resend/`` (``tools.sandboxes.mailbox_viewer``);
+* ``<data dir>/stack.json`` while it runs: its pid and the provider endpoints, which
+  ``scripts/ops`` on the same data dir uses instead of the real providers.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ import signal
 import threading
 from pathlib import Path
 
+from tools.sandboxes.mailbox_viewer import MailboxViewer
 from tools.wsgi import ServerThread, function_app, function_names, mount
+
+STACK_FILE = "stack.json"
 
 
 def sandbox_settings(base_url: str) -> dict[str, str]:
@@ -40,6 +46,39 @@ def configure_environment(base_url: str, data_dir: Path) -> dict[str, str]:
     return env
 
 
+def record_stack(data_dir: Path, base_url: str, endpoints: dict[str, str]) -> Path:
+    """Write down, in the data dir, that this process serves the stack and where its provider
+    sandboxes are: ``scripts/ops`` on the same data dir then points the SDKs at them instead of
+    at the real providers. Removed by :func:`forget_stack` when the stack stops."""
+    path = Path(data_dir) / STACK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "url": base_url, "endpoints": endpoints}, indent=2))
+    tmp.replace(path)
+    return path
+
+
+def forget_stack(data_dir: Path) -> None:
+    (Path(data_dir) / STACK_FILE).unlink(missing_ok=True)
+
+
+def running_stack(data_dir: Path) -> dict | None:
+    """The record of the dev stack serving ``data_dir`` (``{"pid", "url", "endpoints"}``), or
+    None when none is recorded or the process that recorded it is gone (a stack that was killed)."""
+    try:
+        record = json.loads((Path(data_dir) / STACK_FILE).read_text())
+        pid = int(record["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    return record
+
+
 def build_app(extra: dict | None = None):
     from werkzeug.wrappers import Request, Response
 
@@ -48,6 +87,8 @@ def build_app(extra: dict | None = None):
     names = function_names()
     apps = {name: function_app(name) for name in names}
     sandboxes = {f"_sandbox/{name}": factory() for name, (_setting, factory) in registry().items()}
+    # The Resend sandbox's emails are readable in a browser at /_sandbox/resend/ (its API stays below it).
+    sandboxes["_sandbox/resend"] = MailboxViewer(sandboxes["_sandbox/resend"])
 
     @Request.application
     def index(request: Request) -> Response:
@@ -68,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demo", action="store_true", help="serve without playing the demo")
     args = parser.parse_args(argv)
 
-    configure_environment(f"http://127.0.0.1:{args.port}", args.data_dir)
+    env = configure_environment(f"http://127.0.0.1:{args.port}", args.data_dir)
     from shared import runtime
     from shared.adapters.local import build_dispatcher
     from shared.logging import configure, get_logger
@@ -79,24 +120,27 @@ def main(argv: list[str] | None = None) -> int:
     server = ServerThread(app, port=args.port).start()
     dispatcher = build_dispatcher(runtime.settings()).start()
     log.info("serving", extra={"url": server.url, "functions": names})
+    record_stack(args.data_dir, server.url, {setting: env[setting] for setting in sandbox_settings(server.url)})
     print_line(f"Z3 OS local stack on {server.url}  (data: {args.data_dir.resolve()})")
     for name in names:
         print_line(f"  {server.url}/{name}")
-    if not args.no_demo:
-        from tools import demo
-
-        demo.run(server.url, runtime.current(), dispatcher, out=print_line)
-    print_line("Ready. Ctrl-C to stop.")
-
+    print_line(f"Mail viewer (emails the stack sent): {server.url}/_sandbox/resend/")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        if not args.no_demo:
+            from tools import demo
+
+            demo.run(server.url, runtime.current(), dispatcher, out=print_line)
+        print_line("Ready. Ctrl-C to stop.")
         while not stop.wait(1.0):
             pass
     except KeyboardInterrupt:
         pass
-    dispatcher.stop()
-    server.stop()
+    finally:
+        forget_stack(args.data_dir)
+        dispatcher.stop()
+        server.stop()
     return 0
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, TypeVar
 from shared.models.base import utcnow
 from shared.models.tenant import EU_EEA, Address, Contact, Role, Tenant, TenantStatus, User, email_key
 from shared.phone import normalize_us
-from shared.ports import AlreadyExists, Document, DocumentStore, Query, Transaction
+from shared.ports import AlreadyExists, Document, DocumentStore, NotFound, Query, Transaction
 
 T = TypeVar("T")
 _ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -170,8 +170,12 @@ def list_tenants(store: DocumentStore) -> list[Tenant]:
 
 
 def set_status(store: DocumentStore, tenant_id: str, status: TenantStatus, reason: str | None = None) -> Tenant:
-    store.update(f"tenants/{_check_id(tenant_id)}",
-                 {"status": status.value, "status_reason": reason, "updated_at": utcnow()})
+    """:class:`UnknownTenant` when there is no such business (nothing is written)."""
+    try:
+        store.update(f"tenants/{_check_id(tenant_id)}",
+                     {"status": status.value, "status_reason": reason, "updated_at": utcnow()})
+    except NotFound:
+        raise UnknownTenant(tenant_id) from None
     tenant = get_tenant(store, tenant_id)
     assert tenant is not None
     return tenant
@@ -209,19 +213,28 @@ def assign_number(store: DocumentStore, tenant_id: str, raw_number: str) -> str:
     return store.transaction(assign)
 
 
-def release_number(store: DocumentStore, tenant_id: str, raw_number: str) -> None:
+def release_number(store: DocumentStore, tenant_id: str, raw_number: str) -> bool:
+    """Stop routing ``raw_number`` to the tenant. Idempotent: True when this call released
+    something, False when the tenant did not have the number (nothing changes);
+    :class:`UnknownTenant` when there is no such business."""
     number = normalize_us(raw_number)
     tenant_path = f"tenants/{_check_id(tenant_id)}"
 
-    def release(tx: Transaction) -> None:
+    def release(tx: Transaction) -> bool:
         owner = tx.get(f"phone_numbers/{number}")
         tenant = tx.get(tenant_path)
+        if tenant is None:
+            raise UnknownTenant(tenant_id)
+        released = False
         if owner is not None and owner.get("tenant_id") == tenant_id:
             tx.delete(f"phone_numbers/{number}")
-        if tenant is not None and number in tenant.get("numbers", []):
+            released = True
+        if number in tenant.get("numbers", []):
             tx.update(tenant_path, {"numbers": [n for n in tenant["numbers"] if n != number], "updated_at": utcnow()})
+            released = True
+        return released
 
-    store.transaction(release)
+    return store.transaction(release)
 
 
 def tenant_for_number(store: DocumentStore, raw_to: str | None) -> Tenant | None:

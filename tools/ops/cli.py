@@ -1,0 +1,179 @@
+"""The ``scripts/ops`` command line: the parser and the one place errors become exit statuses.
+
+Every command is a function ``(args, ports) -> exit status`` in a module of this package.
+Every error ends in one line on stderr naming what was wrong (``error: ...``) and a non-zero
+status, never a traceback (``--traceback`` shows it): 1 not found, 2 bad input or
+configuration, 3 refused (or an integrity check failed), 4 a store or provider is unavailable
+(try again), 70 a bug. Read commands take ``--json``; lists print newest first and take
+``--limit`` (default 50)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
+from pydantic import ValidationError
+
+from shared.config import ConfigurationError
+from shared.ports import NotFound, StoreUnavailable
+from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
+from tools.ops import consent, email, queue, recordings, records, tenants, users
+from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
+
+BUG = 70
+DEFAULT_LIMIT = 50
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors in one line like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(BAD_INPUT, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {value!r}")
+    return int(value)
+
+
+def _command(group: Any, name: str, fn: Callable[..., int], help: str, *, kind: str = "read",
+             limit: bool = False) -> argparse.ArgumentParser:
+    """One command. ``kind``: ``read`` (takes --json), ``write``, or ``create`` (the one kind
+    allowed to start a new local database)."""
+    p = group.add_parser(name, help=help, description=help)
+    p.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.add_argument("--backend", choices=["local", "gcp"], default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    if kind == "read":
+        p.add_argument("--json", action="store_true", help="print JSON")
+    if limit:
+        p.add_argument("--limit", type=_positive, default=DEFAULT_LIMIT, help=f"at most N, newest first "
+                       f"(default {DEFAULT_LIMIT})")
+    p.set_defaults(fn=fn, kind=kind, creates=kind == "create")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="scripts/ops", description="Z3 OS operator tools")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="the local backend's data directory (default: Z3_DATA_DIR, else .z3data)")
+    parser.add_argument("--backend", choices=["local", "gcp"], default=None,
+                        help="the backend (default: Z3_BACKEND, else gcp when GOOGLE_CLOUD_PROJECT is set)")
+    parser.add_argument("--traceback", action="store_true", help="on an unexpected error, show the traceback")
+    sub = parser.add_subparsers(dest="area", required=True, metavar="AREA")
+
+    tenant = sub.add_parser("tenant", help="businesses").add_subparsers(dest="action", required=True)
+    p = _command(tenant, "create", tenants.create, "create a business", kind="create")
+    p.add_argument("--name", required=True)
+    p.add_argument("--number", action="append", help="an incoming number (E.164, US); repeatable")
+    p.add_argument("--email", required=True, help="the owner's email (becomes the owner user)")
+    p.add_argument("--contact", help="the owner's name")
+    p.add_argument("--time-zone", default="America/New_York")
+    p.add_argument("--country", default="US")
+    p.add_argument("--id", help="tenant id (default: generated)")
+    _command(tenant, "list", tenants.list_, "list businesses", limit=True)
+    _command(tenant, "show", tenants.show, "one business").add_argument("tenant")
+    p = _command(tenant, "status", tenants.status, "suspend, reactivate, flag or close a business", kind="write")
+    p.add_argument("tenant")
+    p.add_argument("status", choices=["active", "suspended", "flagged_for_deletion", "closed"])
+    p.add_argument("--reason")
+
+    number = sub.add_parser("number", help="phone-number registry").add_subparsers(dest="action", required=True)
+    for name, fn, help in (("assign", tenants.number_assign, "route a number to a business"),
+                           ("release", tenants.number_release, "stop routing a number to a business")):
+        p = _command(number, name, fn, help, kind="write")
+        p.add_argument("--tenant", required=True)
+        p.add_argument("--number", required=True)
+    _command(number, "lookup", tenants.number_lookup, "which business a number belongs to").add_argument("number")
+
+    user = sub.add_parser("user", help="team members").add_subparsers(dest="action", required=True)
+    p = _command(user, "add", users.add, "invite a team member", kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--role", default="staff", choices=["owner", "admin", "staff", "viewer"])
+    p.add_argument("--name", default="")
+    _command(user, "list", users.list_, "a business's team", limit=True).add_argument("--tenant", required=True)
+    users_cmd = sub.add_parser("users", help="team members (same as: user list)").add_subparsers(
+        dest="action", required=True)
+    _command(users_cmd, "list", users.list_, "a business's team", limit=True).add_argument("--tenant", required=True)
+
+    calls = sub.add_parser("calls", help="a business's calls").add_subparsers(dest="action", required=True)
+    _command(calls, "list", records.calls_list, "calls, newest first", limit=True).add_argument(
+        "--tenant", required=True)
+    p = _command(calls, "show", records.calls_show, "one call: route, statuses, recordings, transcript")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("call_sid")
+    messages = sub.add_parser("messages", help="a business's texts").add_subparsers(dest="action", required=True)
+    _command(messages, "list", records.messages_list, "texts in and out, newest first", limit=True).add_argument(
+        "--tenant", required=True)
+    appointments = sub.add_parser("appointments", help="a business's bookings").add_subparsers(
+        dest="action", required=True)
+    _command(appointments, "list", records.appointments_list, "appointments, latest start first",
+             limit=True).add_argument("--tenant", required=True)
+
+    queue_cmd = sub.add_parser("queue", help="the local event outbox and task queue").add_subparsers(
+        dest="action", required=True)
+    p = _command(queue_cmd, "list", queue.list_, "items not delivered yet (pending) or given up on (dead)",
+                 limit=True)
+    p.add_argument("--state", choices=["pending", "dead"], help="only these (default: everything not delivered)")
+    _command(queue_cmd, "retry", queue.retry, "make a pending or dead item due now", kind="write").add_argument(
+        "id", help="event/<seq> or task/<name>, as queue list shows")
+
+    email_cmd = sub.add_parser("email", help="the email suppression list").add_subparsers(dest="action", required=True)
+    _command(email_cmd, "show", email.show, "is an address suppressed, why and until when").add_argument(
+        "--email", required=True)
+    p = _command(email_cmd, "lift", email.lift, "lift an address's suppression (the owner fixed their mailbox)",
+                 kind="write")
+    p.add_argument("--email", required=True)
+    p.add_argument("--recipient-asked", action="store_true", help="also lift a spam complaint: the recipient asked")
+
+    recordings_cmd = sub.add_parser("recordings", help="call recordings").add_subparsers(dest="action", required=True)
+    p = _command(recordings_cmd, "sweep", recordings.sweep,
+                 "ingest recordings whose callback was lost (also runs every 30 min)", kind="write")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    consent_cmd = sub.add_parser("consent", help="SMS consent ledger").add_subparsers(dest="action", required=True)
+    p = _command(consent_cmd, "show", consent.show, "a number's consent history with the chain check")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--number", required=True)
+    return parser
+
+
+def _fail(message: str, status: int) -> int:
+    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    ports, owned = None, False
+    try:
+        ports, owned = open_ports(args)
+        return args.fn(args, ports)
+    except OpsError as exc:
+        return _fail(str(exc), exc.status)
+    except ValidationError as exc:
+        return _fail("; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()),
+                     BAD_INPUT)
+    except ConfigurationError as exc:
+        return _fail(str(exc), BAD_INPUT)
+    except StoreUnavailable as exc:
+        what = {"TwilioUnavailable": "Twilio", "ResendUnavailable": "Resend"}.get(type(exc).__name__, "the store")
+        return _fail(f"{what} is unavailable ({exc}); nothing was changed by the failed call, try again", UNAVAILABLE)
+    except UnknownTenant as exc:  # tenants.* raise it with the id asked for
+        return _fail(f"no tenant {exc}", NOT_FOUND)
+    except (NumberTaken, SignupRefused) as exc:
+        return _fail(str(exc), REFUSED)
+    except NotFound as exc:
+        return _fail(f"not found: {exc}", NOT_FOUND)
+    except (ValueError, LookupError, PermissionError) as exc:
+        return _fail(str(exc) or type(exc).__name__, BAD_INPUT)
+    except Exception as exc:  # noqa: BLE001 - the operator gets one line; --traceback shows the rest
+        if args.traceback:
+            raise
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --traceback for the details)", BUG)
+    finally:
+        if owned and ports is not None:
+            ports.close()
