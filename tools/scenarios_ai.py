@@ -16,7 +16,7 @@ Played the way the providers play it, over HTTP with real signatures, against an
    call facts) run; then it prints the call record.
 
 Retell signatures are made with the Retell SDK's own helper (``retell.lib.webhook_auth``), with
-the stack's API key; Twilio's with ``twilio.request_validator``.
+the stack's webhook key (``RETELL_WEBHOOK_KEY``, else the API key); Twilio's with ``twilio.request_validator``.
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ class _Stack:
     def retell(self, function: str, body: dict[str, Any]):
         from retell.lib.webhook_auth import symmetric
 
+        from shared.webhooks.retell import signing_key
+
         raw = json.dumps(body)
-        signature = symmetric["sign"](raw, self.settings.secret("retell_api_key"))
+        signature = symmetric["sign"](raw, signing_key(self.settings))
         return self.http.post(f"{self.base_url}/{function}", data=raw.encode(),
                               headers={"Content-Type": "application/json", "x-retell-signature": signature},
                               timeout=20)
