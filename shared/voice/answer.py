@@ -170,6 +170,9 @@ def load_for_answer(store, params: CallParams, query: Mapping[str, str], caller:
 # --- texts -------------------------------------------------------------------------------------
 
 def greeting(tenant: Tenant) -> str:
+    """The one greeting (``voice.greeting``; a legacy ``settings.greeting`` is read into it), for
+    every path that greets: the IVR menu and the AI agent's ``{{greeting}}``. The voicemail route
+    speaks the business's own ``voicemail_prompt`` instead."""
     return tenant.settings.voice.greeting or f"Thanks for calling {tenant.name}."
 
 
