@@ -97,9 +97,22 @@ def transfer_live_call(ports: Ports, tenant: Tenant, call_sid: str, *, number: s
     except StoreUnavailable:
         _release(scope, path, now)
         raise
-    scope.set(path, {"ai_transfer": {**held, "status": "dialing", "redirected_at": now}}, merge=True)
+    _mark_redirected(scope, path, now)
     log.info("call transferred", extra={"tenant_id": tenant.id, "call_sid": call_sid})
     return Transfer(number, name, repeated=False)
+
+
+def _mark_redirected(scope: TenantScope, path: str, now: dt.datetime) -> None:
+    """Note the redirect, keeping what Twilio's callbacks may have written meanwhile (the
+    person's phone can answer before Twilio's answer to our update has reached us)."""
+    def mark(tx) -> None:
+        held = dict((tx.get(path) or {}).get("ai_transfer") or {})
+        held["redirected_at"] = now
+        if held.get("status") == "redirecting":
+            held["status"] = "dialing"
+        tx.set(path, {"ai_transfer": held}, merge=True)
+
+    scope.transaction(mark)
 
 
 def _release(scope: TenantScope, path: str, now: dt.datetime) -> None:

@@ -313,7 +313,7 @@ class TwilioSandbox(Sandbox):
             if request.method == "GET":
                 return self.json(self._call(m.group("sid")))
             if request.method == "POST":
-                return self.json(self._update_call(m.group("sid"), one))
+                return self.json(self._update_call(m.group("sid"), one, root=request.url_root.rstrip("/")))
         elif _RECORDINGS.match(rest):
             if request.method == "GET":
                 return self.json(self._list_recordings(request))
@@ -469,7 +469,7 @@ class TwilioSandbox(Sandbox):
                       status_callback=one.get("StatusCallback") or None)
         return self._call(sid)
 
-    def _update_call(self, sid: str, one: dict[str, str]) -> dict[str, Any]:
+    def _update_call(self, sid: str, one: dict[str, str], root: str = "") -> dict[str, Any]:
         call = self._call(sid)
         status = one.get("Status")
         if status is not None and status not in ("completed", "canceled"):
@@ -488,7 +488,7 @@ class TwilioSandbox(Sandbox):
             current["date_updated"] = rfc2822(dt.datetime.now(dt.timezone.utc))
             resource = dict(current)
         if "Twiml" in one and self.callbacks_mode != "off":
-            callbacks = self._dial_callbacks(sid, one["Twiml"])
+            callbacks = self._dial_callbacks(sid, one["Twiml"], root)
             if callbacks and self.callbacks_mode == "manual":
                 with self._lock:
                     self._pending.extend(callbacks)
@@ -504,7 +504,7 @@ class TwilioSandbox(Sandbox):
 
         return Callback(url, params, RequestValidator(self.auth_token).compute_signature(url, params))
 
-    def _dial_callbacks(self, sid: str, twiml: str) -> list[Callback]:
+    def _dial_callbacks(self, sid: str, twiml: str, root: str) -> list[Callback]:
         """What Twilio posts while the new TwiML's ``<Dial>`` rings its numbers (the first number
         that answers takes the call; otherwise the last outcome is the Dial's)."""
         import xml.etree.ElementTree as ET
@@ -540,7 +540,7 @@ class TwilioSandbox(Sandbox):
             recording = self.add_recording(call_sid=sid, duration=talk)
             if dial.get("recordingStatusCallback"):
                 out.append(self._signed(dial.get("recordingStatusCallback"), {
-                    **base, "CallSid": sid, "RecordingSid": recording, "RecordingUrl": self.recording_url(recording),
+                    **base, "CallSid": sid, "RecordingSid": recording, "RecordingUrl": f"{root}/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{recording}",
                     "RecordingStatus": "completed", "RecordingDuration": str(talk), "RecordingChannels": "2",
                     "RecordingSource": "DialVerb"}))
         if dial.get("action"):
