@@ -92,6 +92,9 @@ class Settings(BaseModel):
     # retry our webhooks on 5xx). Optional: only requests that say they were signed with it use it.
     twilio_webhook_shared_key: SecretStr | None = Field(default=None, alias="TWILIO_WEBHOOK_SHARED_KEY")
     retell_api_key: SecretStr = Field(default=_local("retell-api-key"), alias="RETELL_API_KEY")
+    # The API key with the webhook badge in Retell's dashboard: Retell signs webhooks and custom
+    # function calls with it, which need not be the key our API calls use. Unset: the API key.
+    retell_webhook_key: SecretStr | None = Field(default=None, alias="RETELL_WEBHOOK_KEY")
     retell_base_url: str | None = Field(default=None, alias="RETELL_BASE_URL")
     retell_agent_id: str = Field(default="agent_local", alias="RETELL_AGENT_ID")
     stripe_secret_key: SecretStr = Field(default=_local("stripe-secret-key"), alias="STRIPE_SECRET_KEY")

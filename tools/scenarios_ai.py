@@ -1,4 +1,5 @@
-"""Simulated-day scenario: a caller reaches the AI receptionist and books an appointment.
+"""Simulated-day scenarios: a caller reaches the AI receptionist and books an appointment; another
+asks for a person and the AI transfers the live call (:func:`ai_transfers_to_a_person`).
 
 Played the way the providers play it, over HTTP with real signatures, against any running stack:
 
@@ -16,7 +17,7 @@ Played the way the providers play it, over HTTP with real signatures, against an
    call facts) run; then it prints the call record.
 
 Retell signatures are made with the Retell SDK's own helper (``retell.lib.webhook_auth``), with
-the stack's API key; Twilio's with ``twilio.request_validator``.
+the stack's webhook key (``RETELL_WEBHOOK_KEY``, else the API key); Twilio's with ``twilio.request_validator``.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ class _Stack:
     def retell(self, function: str, body: dict[str, Any]):
         from retell.lib.webhook_auth import symmetric
 
+        from shared.webhooks.retell import signing_key
+
         raw = json.dumps(body)
-        signature = symmetric["sign"](raw, self.settings.secret("retell_api_key"))
+        signature = symmetric["sign"](raw, signing_key(self.settings))
         return self.http.post(f"{self.base_url}/{function}", data=raw.encode(),
                               headers={"Content-Type": "application/json", "x-retell-signature": signature},
                               timeout=20)
@@ -208,3 +211,83 @@ def _print_record(out, record: dict[str, Any], scope, call_sid: str) -> None:
     out("  action log:")
     for entry in record.get("action_log") or []:
         out(f"    - {entry['text']}")
+
+
+TRANSFER_CALLER = "+17205550177"
+
+
+def ai_transfers_to_a_person(base_url: str, ports, dispatcher, tenant, out: Callable[[str], None]) -> None:
+    """The caller asks the AI receptionist for a person: ``transfer_call`` redirects the live
+    Twilio call (the stack's Twilio sandbox, over the real SDK), and the sandbox plays what Twilio
+    does next: the person's phone answers, the leg is recorded, the Dial's action and the call's
+    ``completed`` status come back to the stack as signed callbacks."""
+    import requests
+
+    from shared.tenants import TenantScope
+    from tools.scenarios_voice import configure_demo
+
+    settings = ports.settings
+    stack = _Stack(base_url, settings)
+    out("")
+    out("• The AI receptionist transfers a caller to a person, who answers")
+    configure_demo(ports, tenant)
+    scope = TenantScope(ports.store(), tenant.id)
+    voice = ((ports.store().get(f"tenants/{tenant.id}") or {}).get("settings") or {}).get("voice") or {}
+    person = (voice.get("team") or [{}])[0].get("name")
+    if not person or not settings.twilio_api_base_url:
+        out("  no team member or no Twilio sandbox: nothing to transfer to")
+        return
+    call_sid = "CA" + uuid.uuid4().hex
+    number = tenant.numbers[0]
+    params = {"CallSid": call_sid, "AccountSid": settings.twilio_account_sid, "From": TRANSFER_CALLER, "To": number,
+              "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01", "Called": number,
+              "Caller": TRANSFER_CALLER}
+    # Twilio knows the call and where its status callbacks go (the number's Status Callback URL)
+    requests.post(f"{settings.twilio_api_base_url.rstrip('/')}/_control/Calls.json", timeout=5,
+                  auth=(settings.twilio_account_sid, settings.secret("twilio_auth_token")),
+                  data={"CallSid": call_sid, "From": TRANSFER_CALLER, "To": number,
+                        "StatusCallback": settings.function_url("voice_status")})
+    call_id = _reach_the_agent(stack, tenant, params, out)
+    if call_id is None:
+        return
+    call = _retell_call(settings, call_id)
+    _status(stack, params, "in-progress")
+    started_ms = int(time.time() * 1000)
+    stack.retell("retell_webhook", {"event": "call_started", "call": {**call, "call_status": "ongoing",
+                                                                       "start_timestamp": started_ms}})
+    response = stack.retell("retell_tools", {"name": "transfer_call", "args": {"to": person.split()[0]},
+                                             "call": call})
+    answer = response.json() if response.status_code == 200 else {}
+    out(f"  agent -> transfer_call: {answer.get('result') or answer.get('error') or response.status_code}")
+    if not answer.get("transferred"):
+        return
+    # Twilio ends the <Dial> to Retell and asks its action (the answer is ignored: the call moved on)
+    stack.twilio("voice_ivr", {**params, "CallStatus": "in-progress", "DialCallStatus": "completed"},
+                 f"kind=ai&step=dial&t={tenant.id}")
+    record = _wait_for(scope, call_sid, lambda r: r.get("status") == "completed"
+                       and (r.get("ai_transfer") or {}).get("dial_status"))
+    transfer = record.get("ai_transfer") or {}
+    out(f"  Twilio: {person}'s phone rang; answered by {record.get('answered_by')}, transfer {transfer.get('status')}"
+        f" after {transfer.get('talk_seconds')} s, call {record.get('status')}")
+    ended = {**call, "call_status": "ended", "start_timestamp": started_ms, "end_timestamp": started_ms + 21_000,
+             "duration_ms": 21_000, "disconnection_reason": "user_hangup",
+             "transcript": f"User: Can I talk to {person}?\nAgent: Of course, connecting you now.",
+             "transcript_object": [{"role": "user", "content": f"Can I talk to {person}?", "words": []},
+                                   {"role": "agent", "content": "Of course, connecting you now.", "words": []}]}
+    stack.retell("retell_webhook", {"event": "call_ended", "call": ended})
+    analysis = {"call_summary": f"The caller asked for {person} and was transferred.", "user_sentiment": "Neutral",
+                "call_successful": True, "in_voicemail": False}
+    stack.retell("retell_webhook", {"event": "call_analyzed", "call": {**ended, "call_analysis": analysis}})
+    record = _wait_for_post_call(ports, dispatcher, scope, call_sid)
+    _print_record(out, record, scope, call_sid)
+
+
+def _wait_for(scope, call_sid: str, done: Callable[[dict[str, Any]], Any], timeout: float = 20.0) -> dict[str, Any]:
+    """The call record once ``done(record)`` holds (the sandbox posts its callbacks meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = scope.get(f"calls/{call_sid}") or {}
+        if done(record):
+            return record
+        time.sleep(0.1)
+    return scope.get(f"calls/{call_sid}") or {}

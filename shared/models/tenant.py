@@ -6,9 +6,9 @@ import datetime as dt
 import hashlib
 import zoneinfo
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import EmailStr, Field, field_validator
+from pydantic import EmailStr, Field, field_validator, model_validator
 
 from shared.models.base import Model, new_id, utcnow
 from shared.scheduling.settings import SchedulingSettings
@@ -51,15 +51,31 @@ class Address(Model):
 
 
 class TenantSettings(Model):
-    """What the business controls. Later issues add routing, hours and the like here."""
+    """What the business controls. Later issues add routing, hours and the like here.
 
-    greeting: str = ""
+    The greeting is ``voice.greeting``, beside the rest of how calls are answered, and every path
+    that greets reads it (``shared.voice.answer.greeting``). Documents written before that kept a
+    top-level ``settings.greeting``: it is read as ``voice.greeting`` when that one is empty."""
+
     recording_notice: str = "This call may be recorded."
     recording_retention_days: int = Field(default=90, ge=1, le=3650)
     transcript_retention_days: int = Field(default=90, ge=1, le=3650)
     marketing_email_opt_in: bool = False
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     scheduling: SchedulingSettings = Field(default_factory=SchedulingSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_greeting(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "greeting" not in data:
+            return data
+        data = dict(data)
+        legacy = data.pop("greeting")
+        voice = data.get("voice")
+        voice = voice.model_dump() if isinstance(voice, VoiceSettings) else dict(voice or {})
+        if isinstance(legacy, str) and legacy.strip() and not (voice.get("greeting") or "").strip():
+            data["voice"] = {**voice, "greeting": legacy}
+        return data
 
 
 class Tenant(Model):

@@ -175,3 +175,22 @@ def called_number(settings: "Settings", call_sid: str) -> str | None:
             return None
         raise
     return call.to or None
+
+
+class CallNotLive(Exception):
+    """The call cannot be redirected: it is over (Twilio 21220) or Twilio has no such call (404)."""
+
+
+def redirect_call(settings: "Settings", call_sid: str, twiml: str) -> None:
+    """Replace what a live call is doing with ``twiml`` (``calls(sid).update(twiml=...)``).
+    Twilio ends the verb in progress (a ``<Dial>``: its ``action`` URL is requested, and the
+    TwiML it answers is ignored) and runs the new TwiML. Raises :class:`TwilioUnavailable` to
+    retry, :class:`CallNotLive` when the caller is gone."""
+    from twilio.base.exceptions import TwilioRestException
+
+    try:
+        _call_twilio("call update", lambda: client(settings).api.v2010.account.calls(call_sid).update(twiml=twiml))
+    except TwilioRestException as exc:
+        if exc.status == 404 or exc.code == 21220:
+            raise CallNotLive(f"call update answered {exc.status} ({exc.code})") from None
+        raise

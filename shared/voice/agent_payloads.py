@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shared.models.base import Model
 from shared.ports import DocumentStore
@@ -24,6 +24,8 @@ _ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 LIFECYCLE_EVENTS = ("call_started", "call_ended", "call_analyzed")
 TRANSFER_EVENTS = ("transfer_started", "transfer_bridged", "transfer_cancelled", "transfer_ended")
 KNOWN_EVENTS = frozenset(LIFECYCLE_EVENTS + TRANSFER_EVENTS)
+# Chat agents' events: they carry a ``chat`` object, no ``call``; acknowledged and ignored.
+CHAT_EVENTS = frozenset({"chat_started", "chat_ended", "chat_analyzed"})
 
 
 class _Loose(Model):
@@ -72,7 +74,7 @@ class RetellCall(_Loose):
     call_cost: CallCost | None = None
     call_analysis: CallAnalysis | None = None
     telephony_identifier: TelephonyIdentifier | None = None
-    transfer_destination: str | None = None
+    transfer_destination: str | None = None  # get-call's: where a finished call was transferred
 
     @field_validator("call_id")
     @classmethod
@@ -87,11 +89,34 @@ class RetellCall(_Loose):
         return value if isinstance(value, dict) else None
 
 
+class TransferDestination(_Loose):
+    """``transfer_destination`` of a transfer event: beside ``call``, not inside it."""
+
+    number: str | None = Field(default=None, max_length=200)  # E.164 or a SIP URI
+    extension: str | None = Field(default=None, max_length=40)
+
+    @field_validator("number", "extension", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class RetellEvent(_Loose):
-    """A webhook body: ``{"event": ..., "call": {...}}``."""
+    """A webhook body: ``{"event": ..., "call": {...}}``; transfer events add
+    ``transfer_destination`` (``{number, extension}``) and ``transfer_option`` at the top level;
+    chat events (:data:`CHAT_EVENTS`) carry a ``chat`` and no ``call``."""
 
     event: str = Field(min_length=1, max_length=64)
-    call: RetellCall
+    call: RetellCall | None = None
+    transfer_destination: TransferDestination | None = None
+    transfer_option: dict[str, Any] | None = None
+    timestamp: int | None = Field(default=None, ge=0)  # ms, the event's own time when Retell sends one
+
+    @model_validator(mode="after")
+    def _call_required(self) -> "RetellEvent":
+        if self.call is None and self.event not in CHAT_EVENTS:
+            raise ValueError("call is required")
+        return self
 
 
 class ToolRequest(_Loose):

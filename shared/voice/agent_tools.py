@@ -34,6 +34,7 @@ from shared.logging import get_logger
 from shared.models.tenant import Tenant
 from shared.tenants import TenantScope
 from shared.voice.agent_payloads import CallRef, ToolRequest, resolve
+from shared.voice.transfer import TransferFailed, transfer_live_call
 
 log = get_logger("z3.voice.tools")
 
@@ -234,6 +235,8 @@ def take_message(ctx: Context, args: MessageArgs) -> Answer:
 
 
 # --- transfer_call --------------------------------------------------------------------------------
+# The call is moved for real: the live Twilio call is redirected to dial the person
+# (shared.voice.transfer); one transfer per call, whatever Retell retries.
 
 class TransferArgs(_Args):
     to: str = Field(default="", max_length=100)  # a team member's name or a department ("sales")
@@ -257,9 +260,14 @@ def transfer_call(ctx: Context, args: TransferArgs) -> Answer:
             raise ToolError("Nobody is available to take a transfer right now. Offer to take a message instead.")
     number = targets[0]
     name = name or voice.member_name(number) or "the team"
-    ctx.log_action(f"AI transferred the caller to {name}", f"transfer:{ctx.call_id}:{_key(number)}")
-    return {"result": f"Transferring to {name}. Tell the caller you are connecting them now.",
-            "transfer_to": number, "alternates": list(targets[1:]), "name": name}
+    try:
+        moved = transfer_live_call(ctx.ports, ctx.tenant, ctx.ref.call_sid, number=number, name=name, now=ctx.now)
+    except TransferFailed:
+        raise ToolError("The caller has already hung up; the call cannot be transferred.") from None
+    ctx.log_action(f"AI transferred the caller to {moved.name}", f"transfer:{ctx.call_id}")
+    return {"result": f"The call is being transferred to {moved.name} now; the caller hears that they are being "
+                      "connected. Say nothing more.",
+            "transfer_to": moved.to, "alternates": list(targets[1:]), "name": moved.name, "transferred": True}
 
 
 def _match_target(voice, wanted: str) -> tuple[tuple[str, ...], str | None]:

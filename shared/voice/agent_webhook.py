@@ -1,8 +1,9 @@
 """Retell's webhook events applied to the call record (``retell_webhook``).
 
-One transaction per event: the dedup record (``claim_in``, key ``retell:{call_id}:{event}``,
-plus the destination for transfer events, which can repeat within one call with different
-targets) and the merge of the event into the call document commit together. After it, the
+One transaction per event: the dedup record (``claim_in``, key ``retell:{call_id}:{event}``;
+a transfer event, which can repeat within one call, adds the event's own ``timestamp``, or the
+destination when Retell sends no timestamp) and the merge of the event into the call document
+commit together. After it, the
 follow-ups run on *every* delivery, duplicates included, because each is idempotent on its own
 and a retry after a failed follow-up must still do it:
 
@@ -12,6 +13,11 @@ and a retry after a failed follow-up must still do it:
 * ``call.completed``: published when both ``call_ended`` and ``call_analyzed`` have been applied
   and it has not been published yet; ``completed_event_published_at`` is set afterwards. Two
   concurrent duplicate deliveries can both publish: the subscriber is idempotent per call.
+
+Transfer events carry ``transfer_destination`` (``{number, extension}``) and ``transfer_option``
+at the top level of the body, beside ``call`` (Retell's webhook overview). Chat events
+(``chat_started`` ...) carry no ``call``: acknowledged and ignored, never a 400 that Retell
+would retry.
 
 Order independence. Every event merges only the fields it carries (never erases one), with a
 rank ``call_started < transfer_* < call_ended < call_analyzed``: a field is written when the
@@ -24,7 +30,9 @@ Keys written (the Retell side's keys of the data contract): ``transcript`` (list
 ``extracted_data``, ``in_voicemail``, ``disconnection_reason``, ``cost`` (``{cents,
 duration_seconds}``), ``retell_status``, ``retell_events`` (event -> first received at),
 ``retell_rank``, ``retell_started_at``, ``retell_ended_at``, ``retell_duration_ms``,
-``transfer`` (``{destination, status, <event>_at}``), ``retell_completed_at``,
+``transfer`` (the latest transfer: ``{destination, extension, option, status, <event>_at}``),
+``transfer_events`` (every transfer event: ``{event, destination, extension, at}``, in the order
+of the events' own timestamps), ``retell_completed_at``,
 ``completed_event_published_at``.
 """
 
@@ -39,7 +47,9 @@ from shared.idempotency import claim_in
 from shared.logging import get_logger
 from shared.models.base import Message
 from shared.tenants import TenantScope
-from shared.voice.agent_payloads import KNOWN_EVENTS, TRANSFER_EVENTS, CallRef, RetellCall, RetellEvent, resolve
+from shared.voice.agent_payloads import (
+    KNOWN_EVENTS, TRANSFER_EVENTS, CallRef, RetellCall, RetellEvent, TransferDestination, resolve,
+)
 from shared.voice.calls import call_path
 
 log = get_logger("z3.voice.retell")
@@ -75,10 +85,23 @@ def _ms(value: int | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(value / 1000, dt.timezone.utc)
 
 
-def dedup_id(event: str, call: RetellCall) -> str:
+def _destination(call: RetellCall, transfer: TransferDestination | None) -> TransferDestination | None:
+    if transfer is not None and (transfer.number or transfer.extension):
+        return transfer
+    return TransferDestination(number=call.transfer_destination) if call.transfer_destination else None
+
+
+def dedup_id(event: str, call: RetellCall, transfer: TransferDestination | None = None,
+             timestamp_ms: int | None = None) -> str:
+    """Lifecycle events happen once per call; a transfer event can happen again (a second
+    transfer in the same call), so it is keyed on its own timestamp as well (on the destination
+    when the body has no timestamp)."""
     if event in TRANSFER_EVENTS:
-        target = hashlib.sha256((call.transfer_destination or "").encode()).hexdigest()[:12]
-        return f"{call.call_id}:{event}:{target}"
+        if timestamp_ms is not None:
+            return f"{call.call_id}:{event}:{timestamp_ms}"
+        where = _destination(call, transfer)
+        raw = f"{where.number or ''};{where.extension or ''}" if where else ""
+        return f"{call.call_id}:{event}:{hashlib.sha256(raw.encode()).hexdigest()[:12]}"
     return f"{call.call_id}:{event}"
 
 
@@ -108,7 +131,9 @@ def details(event: str, call: RetellCall) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None and v != [] and v != ""}
 
 
-def event_patch(doc: dict[str, Any] | None, event: str, call: RetellCall, now: dt.datetime) -> dict[str, Any]:
+def event_patch(doc: dict[str, Any] | None, event: str, call: RetellCall, now: dt.datetime, *,
+                transfer: TransferDestination | None = None, option: dict[str, Any] | None = None,
+                timestamp_ms: int | None = None) -> dict[str, Any]:
     """The keys to merge into the call document for one (new) event. Pure; see the module
     docstring for why any order of the same events gives the same document."""
     doc = doc or {}
@@ -134,18 +159,41 @@ def event_patch(doc: dict[str, Any] | None, event: str, call: RetellCall, now: d
     events.setdefault(event, now)
     patch["retell_events"] = events
     if event in TRANSFER_EVENTS:
-        transfer = dict(doc.get("transfer") or {})
-        transfer.setdefault(f"{event.removeprefix('transfer_')}_at", now)
-        if call.transfer_destination:
-            transfer["destination"] = call.transfer_destination
-        if TRANSFER_RANK[event] >= TRANSFER_RANK.get(f"transfer_{transfer.get('status')}", 0):
-            transfer["status"] = event.removeprefix("transfer_")
-        patch["transfer"] = transfer
+        patch.update(_transfer_patch(doc, event, call, now, transfer, option, timestamp_ms))
     if "call_ended" in events and "call_analyzed" in events and not doc.get("retell_completed_at"):
         patch["retell_completed_at"] = now
     if not doc:
         patch["created_at"] = now
     return patch
+
+
+def _transfer_patch(doc: dict[str, Any], event: str, call: RetellCall, now: dt.datetime,
+                    transfer: TransferDestination | None, option: dict[str, Any] | None,
+                    timestamp_ms: int | None) -> dict[str, Any]:
+    """``transfer_events`` gains this event; ``transfer`` describes the latest transfer. A
+    ``transfer_started`` later than the summary's start begins a new transfer (a second one in
+    the same call); otherwise the status moves forward only (started < cancelled/bridged < ended)."""
+    at = _ms(timestamp_ms) or now
+    where = _destination(call, transfer)
+    entry = {"event": event, "destination": where.number if where else None,
+             "extension": where.extension if where else None, "at": at}
+    events = sorted([*(doc.get("transfer_events") or []), entry], key=lambda e: (e["at"], TRANSFER_RANK[e["event"]], e["event"]))
+    summary = dict(doc.get("transfer") or {})
+    started = summary.get("started_at")
+    if event == "transfer_started" and started is not None and at > started:
+        summary = {}  # a new transfer
+    name = event.removeprefix("transfer_")
+    summary.setdefault(f"{name}_at", at)
+    if where is not None:
+        if where.number:
+            summary["destination"] = where.number
+        if where.extension:
+            summary["extension"] = where.extension
+    if option:
+        summary["option"] = option
+    if TRANSFER_RANK[event] >= TRANSFER_RANK.get(f"transfer_{summary.get('status')}", 0):
+        summary["status"] = name
+    return {"transfer": summary, "transfer_events": events}
 
 
 def action_text(event: str, call: RetellCall) -> str | None:
@@ -180,9 +228,10 @@ def _duration(ms: int) -> str:
 def handle_event(ports, body: RetellEvent) -> Outcome:
     """Apply one webhook event. Raises StoreUnavailable (-> 503, Retell retries)."""
     event, call = body.event, body.call
-    if event not in KNOWN_EVENTS:
-        log.info("ignored retell event", extra={"event": event, "retell_call_id": call.call_id})
+    if event not in KNOWN_EVENTS or call is None:
+        log.info("ignored retell event", extra={"event": event, "retell_call_id": call.call_id if call else None})
         return Outcome("ignored")
+    key = dedup_id(event, call, body.transfer_destination, body.timestamp)
     store = ports.store()
     ref = resolve(store, call)
     if ref is None:
@@ -199,16 +248,17 @@ def handle_event(ports, body: RetellEvent) -> Outcome:
     # addressed through the tenant scope's path builder.
     def apply(tx) -> tuple[bool, dict[str, Any]]:
         doc = tx.get(full_path)
-        if not claim_in(tx, "retell", dedup_id(event, call), now=now):
+        if not claim_in(tx, "retell", key, now=now):
             return False, doc or {}
-        patch = event_patch(doc, event, call, now)
+        patch = event_patch(doc, event, call, now, transfer=body.transfer_destination, option=body.transfer_option,
+                            timestamp_ms=body.timestamp)
         if doc is None:
             patch["call_sid"] = ref.call_sid
         tx.set(full_path, patch, merge=True)
         return True, {**(doc or {}), **patch}
 
     applied, doc = store.transaction(apply)
-    queued = _follow_ups(ports, scope, ref, event, call, doc, now)
+    queued = _follow_ups(ports, scope, ref, event, call, doc, now, key)
     published = _publish_if_complete(ports, scope, ref, call, doc, now)
     log.info("retell event", extra={"event": event, "retell_call_id": call.call_id, "call_sid": ref.call_sid,
                                      "applied": applied, "published": published})
@@ -216,12 +266,12 @@ def handle_event(ports, body: RetellEvent) -> Outcome:
 
 
 def _follow_ups(ports, scope: TenantScope, ref: CallRef, event: str, call: RetellCall, doc: dict[str, Any],
-                now: dt.datetime) -> bool:
+                now: dt.datetime, key: str) -> bool:
     from shared.voice.calls import append_action
 
     text = action_text(event, call)
     if text:
-        append_action(scope, ref.call_sid, text, now, key=f"retell:{dedup_id(event, call)}")
+        append_action(scope, ref.call_sid, text, now, key=f"retell:{key}")
     recording_sid = f"retell-{call.call_id}"
     stored = any(r.get("recording_sid") == recording_sid for r in doc.get("recordings") or [])
     if call.recording_url and not stored:

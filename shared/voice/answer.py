@@ -35,10 +35,12 @@ from shared.ports import AlreadyExists
 from shared.runtime import Ports
 from shared.tenants import TenantScope
 from shared.voice import twiml
-from shared.voice.calls import call_path, expire_at, retell_index_path, status_patch
+from shared.voice.calls import (
+    call_path, expire_at, retell_index_path, status_patch, transfer_claimed, transfer_dial_patch,
+)
 from shared.voice.contacts import contact_path
 from shared.voice.params import CallParams, DialParams, GatherParams
-from shared.voice.routing import Caller, Route, after_dial, decide, route_choice
+from shared.voice.routing import TRANSFER_REASON, Caller, Route, after_dial, decide, route_choice
 from shared.voice.settings import DEFAULT_RECORDING_NOTICE, DEFAULT_VOICEMAIL_PROMPT, normalize_any
 
 log = get_logger("z3.voice")
@@ -170,6 +172,9 @@ def load_for_answer(store, params: CallParams, query: Mapping[str, str], caller:
 # --- texts -------------------------------------------------------------------------------------
 
 def greeting(tenant: Tenant) -> str:
+    """The one greeting (``voice.greeting``; a legacy ``settings.greeting`` is read into it), for
+    every path that greets: the IVR menu and the AI agent's ``{{greeting}}``. The voicemail route
+    speaks the business's own ``voicemail_prompt`` instead."""
     return tenant.settings.voice.greeting or f"Thanks for calling {tenant.name}."
 
 
@@ -329,7 +334,8 @@ def _render(ports: Ports, tenant: Tenant, route: Route, *, play_notice: bool, re
     if route.action == "forward":
         return twiml.forward(route.forward_to, notice=notice, record=route.record,
                              timeout=voice.forward_timeout_seconds,
-                             dial_action=twiml.url(settings, "voice_ivr", t=t, step="dial", kind="forward"),
+                             dial_action=twiml.url(settings, "voice_ivr", t=t, step="dial",
+                                                   kind="transfer" if route.reason == TRANSFER_REASON else "forward"),
                              recording_callback=twiml.url(settings, "voice_status", t=t),
                              answered_callback=twiml.url(settings, "voice_status", t=t, leg="forward"))
     return twiml.voicemail(voice.voicemail_prompt or DEFAULT_VOICEMAIL_PROMPT, notice=notice,
@@ -568,13 +574,32 @@ def _menu_choice(ports: Ports, tenant: Tenant, params: GatherParams, query: Mapp
 
 def _after_dial(ports: Ports, tenant: Tenant, params: DialParams, query: Mapping[str, str], now: dt.datetime) -> str:
     kind = query.get("kind")
-    if kind not in ("forward", "ai"):
+    if kind not in ("forward", "ai", "transfer"):
         raise BadRequest("unknown dial kind")
+    if kind != "forward":
+        scope = TenantScope(ports.store(), tenant.id)
+        if kind == "ai" and transfer_claimed(scope.get(call_path(params.CallSid))):
+            # The AI agent transferred the call: Twilio ended this <Dial> to run the transfer's
+            # TwiML and ignores what we answer here. Nothing to route.
+            return twiml.hangup()
+        if kind == "transfer":
+            _note_transfer_dial(scope, params, now)
     route = after_dial(kind, params.DialCallStatus, params.CallStatus)  # type: ignore[arg-type]
     if route is None:
         return twiml.hangup()
     play = record_route(ports, tenant, params, route, now)
     return render(ports, tenant, route, play_notice=play)
+
+
+def _note_transfer_dial(scope: TenantScope, params: DialParams, now: dt.datetime) -> None:
+    path = call_path(params.CallSid)
+
+    def write(tx) -> None:
+        patch = transfer_dial_patch(tx.get(path), params.DialCallStatus, params.DialCallDuration, now)
+        if patch:
+            tx.set(path, patch, merge=True)
+
+    scope.transaction(write)
 
 
 def _redirect(target: str) -> str:

@@ -27,6 +27,7 @@ Written by the Twilio side (``voice_answer``, ``voice_ivr``, ``voice_status``,
 * ``ivr``: ``{digits, speech, attempts}``;
 * ``recordings``: list of ``{recording_sid, source: twilio|retell, blob_path, size, sha256,
   duration, stored_at}``, one entry per recording_sid (:func:`add_recording`);
+* ``ai_transfer`` (when the AI agent moved the call to a person: ``shared.voice.transfer``);
 * ``retell_call_id`` (when the AI agent took the call), ``expire_at`` (created_at + the tenant's
   ``recording_retention_days``), ``created_at``.
 
@@ -246,3 +247,25 @@ def add_recording(scope: "TenantScope", call_sid: str, recording: RecordingEntry
         return True
 
     return scope.transaction(add)
+
+
+# --- the AI agent's transfer (``shared.voice.transfer``) ------------------------------------
+
+def transfer_claimed(doc: dict[str, Any] | None) -> bool:
+    """Whether this call has been (or is being) moved off the AI agent by a transfer."""
+    held = (doc or {}).get("ai_transfer") or {}
+    return held.get("status") in ("redirecting", "dialing", "answered", "no-answer", "busy", "failed")
+
+
+def transfer_dial_patch(doc: dict[str, Any] | None, dial_status: str | None, duration: int | None,
+                        now: dt.datetime) -> dict[str, Any]:
+    """The ``ai_transfer`` keys for the transfer ``<Dial>``'s outcome (its action request)."""
+    held = dict((doc or {}).get("ai_transfer") or {})
+    if held.get("dial_status"):
+        return {}  # a repeated action request
+    answered = dial_status in ("completed", "answered")
+    held.update(dial_status=dial_status or "unknown", status="answered" if answered else (dial_status or "failed"),
+                ended_at=now)
+    if answered and duration is not None:
+        held["talk_seconds"] = duration
+    return {"ai_transfer": held}

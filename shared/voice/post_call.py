@@ -38,6 +38,8 @@ def outcome(record: dict[str, Any], appointment_ids: list[str]) -> str:
         return "message_taken"
     if (record.get("transfer") or {}).get("status") in ("bridged", "ended"):
         return "transferred"
+    if (record.get("ai_transfer") or {}).get("status") == "answered":
+        return "transferred"  # our own transfer of the live Twilio call (shared.voice.transfer)
     return "answered"
 
 

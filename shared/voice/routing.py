@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from shared.voice.settings import IvrMenu, VoiceSettings
 
 RouteAction = Literal["ai", "ivr", "forward", "voicemail", "rejected", "not_in_service"]
+# The reason of the forward route an AI agent's transfer_call puts the call on (shared.voice.transfer).
+TRANSFER_REASON = "ai_transfer"
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,8 @@ def route_choice(settings: "VoiceSettings", *, digits: str | None, speech: str |
 ANSWERED_DIAL_STATUSES = frozenset({"completed", "answered"})
 
 
-def after_dial(kind: Literal["forward", "ai"], dial_status: str | None, call_status: str | None = None) -> Route | None:
+def after_dial(kind: Literal["forward", "ai", "transfer"], dial_status: str | None,
+               call_status: str | None = None) -> Route | None:
     """What follows a ``<Dial>`` that ended. None: the call is over (it was answered, or the
     caller hung up). Otherwise voicemail, so nobody is left in dead air."""
     if call_status in ("completed", "canceled") or dial_status == "canceled":
@@ -172,4 +175,6 @@ def after_dial(kind: Literal["forward", "ai"], dial_status: str | None, call_sta
     status = dial_status or "unknown"
     if kind == "ai":
         return Route("voicemail", "ai_unavailable", f"the AI agent's line ended: {status}", record=True)
+    if kind == "transfer":
+        return Route("voicemail", "transfer_unanswered", f"nobody answered the transfer ({status})", record=True)
     return Route("voicemail", "forward_unanswered", f"nobody answered ({status})", record=True)

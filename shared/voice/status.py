@@ -126,7 +126,10 @@ def _forward_leg(scope: TenantScope, tenant: Tenant, params: StatusParams, at) -
         doc = tx.get(path) or {}
         if doc.get("forward_answered_at") and doc["forward_answered_at"] <= at:
             return  # the first answer (parallel ringing: only one leg can win anyway)
-        tx.set(path, {"call_sid": params.ParentCallSid, "answered_by": who, "forward_answered_at": at}, merge=True)
+        patch: dict[str, Any] = {"call_sid": params.ParentCallSid, "answered_by": who, "forward_answered_at": at}
+        if doc.get("ai_transfer"):  # the person the AI agent transferred the caller to picked up
+            patch["ai_transfer"] = {**doc["ai_transfer"], "status": "answered", "answered_at": at}
+        tx.set(path, patch, merge=True)
 
     scope.store.transaction(write)
     log.info("forwarded call answered", extra={"tenant_id": tenant.id, "call_sid": params.ParentCallSid})

@@ -1,5 +1,9 @@
 """Retell: ``x-retell-signature: v={unix ms},d={hex HMAC-SHA256(api key, raw body + ms)}``.
 
+The key is the API key that carries the webhook badge in Retell's dashboard (``RETELL_WEBHOOK_KEY``,
+defaulting to ``RETELL_API_KEY``): Retell signs both its webhooks and its custom-function calls
+with that key, which need not be the key our API calls use (:func:`signing_key`).
+
 Checked with the SDK's own ``retell.lib.webhook_auth.verify(body, api_key, signature) -> bool``,
 which refuses a header that is not exactly ``v=<digits>,d=<64 lowercase hex>`` and a timestamp
 more than 5 minutes (``FIVE_MINUTES`` ms) away from now, in either direction.
@@ -54,9 +58,16 @@ def preload() -> None:
     _sdk_helper()
 
 
+def signing_key(settings: Any) -> str:
+    """The key Retell signs with: ``RETELL_WEBHOOK_KEY`` when set, else ``RETELL_API_KEY``.
+    Raises :class:`InvalidSignature` when neither is configured."""
+    name = "retell_webhook_key" if settings.secret("retell_webhook_key") else "retell_api_key"
+    return _secret(settings, name, PROVIDER)
+
+
 def verify_retell(settings: Any, *, raw_body: bytes, signature: str | None) -> None:
     """Raise :class:`InvalidSignature` unless Retell signed this body within the last 5 minutes."""
-    api_key = _secret(settings, "retell_api_key", PROVIDER)
+    api_key = signing_key(settings)
     signature = _header(signature, PROVIDER, SIGNATURE_HEADER)
     body = _text(raw_body, PROVIDER)
     verify = _sdk_helper().verify

@@ -100,6 +100,24 @@ def test_the_records_show_the_day(records):
     assert any(e.get("template") == "call_summary" for e in sent_emails)
 
 
+def test_the_ai_transferred_a_caller_to_a_person_who_answered(day, records):
+    from shared.tenants import TenantScope
+    from tools import demo, scenarios_ai
+
+    scope = TenantScope(records.store(), demo.DEMO_TENANT)
+    [call] = [d.data for d in scope.query(scope.collection("calls")) if d.data.get("from") == scenarios_ai.TRANSFER_CALLER]
+    assert [(h["route"], h["reason"]) for h in call["route_history"]][-2:] == [
+        ("ai", call["route_history"][0]["reason"]), ("forward", "ai_transfer")]
+    transfer = call["ai_transfer"]
+    assert (transfer["name"], transfer["status"], transfer["dial_status"]) == ("Dana Rivera", "answered", "completed")
+    assert call["answered_by"] == "Dana Rivera" and call["status"] == "completed"
+    assert call["recording_notice_played"] is True and call["retell_status"] == "ended"
+    assert "AI transferred the caller to Dana Rivera" in [e["text"] for e in call["action_log"]]
+    assert [r["source"] for r in call["recordings"]] == ["twilio"]  # the transferred leg, copied and stored
+    assert scope.get(f"call_facts/{call['call_sid']}")["outcome"] == "transferred"
+    assert "agent -> transfer_call: The call is being transferred to Dana Rivera" in day["stdout"]
+
+
 def test_logs_are_json_and_hold_no_personal_data(day):
     import json
     import re

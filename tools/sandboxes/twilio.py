@@ -12,6 +12,7 @@ Point ``twilio.rest.Client`` at it with ``TWILIO_API_BASE_URL`` (``shared.provid
   ``Status=completed|canceled``). The sandbox cannot see calls that tests simulate by posting
   webhooks, so an unknown ``CA`` sid is taken as an in-progress call on first use (or preload one
   with :meth:`TwilioSandbox.add_call`). Redirecting a finished call answers 21220, like Twilio.
+  A redirect whose TwiML ``<Dial>``\s ``<Number>``\s is played as Twilio plays it (below).
 * ``Recordings.json`` -- ``GET`` lists, newest first (``DateCreated>``/``DateCreated<``,
   ``CallSid``, ``PageSize``/``Page``; Twilio's page envelope with ``next_page_uri``).
 * ``Recordings/{sid}.json`` -- ``GET`` fetches, ``DELETE`` answers 204 and forgets it.
@@ -39,6 +40,18 @@ numbers marked with :meth:`undeliverable`) as form posts signed with ``X-Twilio-
 ``ErrorCode``). ``callbacks="auto"`` posts them from a background thread (the dev stack);
 ``"manual"`` queues them for :meth:`take_callbacks` / :meth:`deliver_callbacks` (tests decide
 when, and in which order); ``"off"`` drops them.
+
+Redirected calls: an update with ``Twiml`` holding ``<Dial>`` with ``<Number>``\s dials them.
+Each number answers (default; :meth:`dial_outcome` makes one ``no-answer``, ``busy`` or
+``failed``): its ``statusCallback`` gets the child leg's ``in-progress`` (``ParentCallSid``,
+``Direction=outbound-dial``) when ``statusCallbackEvent`` asks for ``answered``; a ``record``\ed
+``<Dial>`` makes a recording of the parent call (fetchable here) and posts its
+``recordingStatusCallback``; then the ``<Dial>``\s ``action`` gets ``DialCallStatus``,
+``DialCallSid``, ``DialCallDuration``; its TwiML answer is kept in :attr:`twiml_answers`. An
+answered call then ends: ``completed`` goes to the call's ``StatusCallback`` when one is known
+(:meth:`add_call`, or ``POST /_control/Calls.json`` with ``CallSid``, ``From``, ``To``,
+``StatusCallback`` for a simulation). These callbacks follow the same ``callbacks`` mode as the
+message ones (:meth:`take_callbacks` in ``manual`` mode; results in :attr:`call_callback_results`).
 
 For assertions: :attr:`requests` (every request: method, path, form, auth ok, status),
 :attr:`messages` (created messages by sid), :meth:`sent_to`, :attr:`call_updates`,
@@ -149,6 +162,9 @@ class TwilioSandbox(Sandbox):
         self._pending: list[Callback] = []
         self._failures: list[tuple[int, int, str]] = []
         self.callback_results: list[tuple[str, str, int]] = []  # (sid, status, http status)
+        self.dial_outcomes: dict[str, tuple[str, int]] = {}  # number -> (DialCallStatus, talk seconds)
+        self.twiml_answers: list[tuple[str, str]] = []  # (url, TwiML) answered to a <Dial> action
+        self.call_callback_results: list[tuple[str, int]] = []  # (url, http status) of call callbacks
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> "TwilioSandbox":
@@ -171,11 +187,21 @@ class TwilioSandbox(Sandbox):
             self._failures.extend([(status, code, message)] * times)
 
     def add_call(self, sid: str | None = None, *, from_: str = "+13035550142", to: str = "+13035550100",
-                 status: str = "in-progress") -> str:
+                 status: str = "in-progress", status_callback: str | None = None) -> str:
         sid = sid or new_sid("CA")
         with self._lock:
             self.calls[sid] = self._call_resource(sid, from_=from_, to=to, status=status)
+            if status_callback:
+                self.calls[sid]["_status_callback"] = status_callback
         return sid
+
+    def dial_outcome(self, number: str, outcome: str = "answered", talk_seconds: int = 45) -> None:
+        """How ``number`` answers a ``<Dial>``: ``answered`` (talks ``talk_seconds``), ``no-answer``,
+        ``busy`` or ``failed``."""
+        if outcome not in ("answered", "no-answer", "busy", "failed"):
+            raise ValueError("outcome is answered, no-answer, busy or failed")
+        with self._lock:
+            self.dial_outcomes[number] = ("completed" if outcome == "answered" else outcome, talk_seconds)
 
     def add_recording(self, sid: str | None = None, *, call_sid: str | None = None, wav: bytes | None = None,
                       mp3: bytes | None = None, duration: int = 3, created: dt.datetime | None = None) -> str:
@@ -216,6 +242,9 @@ class TwilioSandbox(Sandbox):
             self._pending.clear()
             self._failures.clear()
             self.callback_results.clear()
+            self.dial_outcomes.clear()
+            self.twiml_answers.clear()
+            self.call_callback_results.clear()
 
     # --- the app ------------------------------------------------------------------------------
 
@@ -262,6 +291,8 @@ class TwilioSandbox(Sandbox):
             raise TwilioError(401, 20003, "Authenticate")
         if request.path == "/_control/Recordings.json" and request.method == "POST":
             return self.json(self._control_recording(_first(form)), 201)
+        if request.path == "/_control/Calls.json" and request.method == "POST":
+            return self.json(self._control_call(_first(form)), 201)
         if match is None or match.group("account") != self.account_sid:
             raise TwilioError(404, 20404, f"The requested resource {request.path} was not found")
         with self._lock:
@@ -282,7 +313,7 @@ class TwilioSandbox(Sandbox):
             if request.method == "GET":
                 return self.json(self._call(m.group("sid")))
             if request.method == "POST":
-                return self.json(self._update_call(m.group("sid"), one))
+                return self.json(self._update_call(m.group("sid"), one, root=request.url_root.rstrip("/")))
         elif _RECORDINGS.match(rest):
             if request.method == "GET":
                 return self.json(self._list_recordings(request))
@@ -428,9 +459,17 @@ class TwilioSandbox(Sandbox):
         with self._lock:
             if sid not in self.calls:
                 self.calls[sid] = self._call_resource(sid, from_="", to="", status="in-progress")
-            return dict(self.calls[sid])
+            return {k: v for k, v in self.calls[sid].items() if not k.startswith("_")}
 
-    def _update_call(self, sid: str, one: dict[str, str]) -> dict[str, Any]:
+    def _control_call(self, one: dict[str, str]) -> dict[str, Any]:
+        sid = one.get("CallSid", "")
+        if not re.fullmatch(rf"CA{_SID32}", sid):
+            raise TwilioError(400, 21201, "CallSid is required")
+        self.add_call(sid, from_=one.get("From", ""), to=one.get("To", ""),
+                      status_callback=one.get("StatusCallback") or None)
+        return self._call(sid)
+
+    def _update_call(self, sid: str, one: dict[str, str], root: str = "") -> dict[str, Any]:
         call = self._call(sid)
         status = one.get("Status")
         if status is not None and status not in ("completed", "canceled"):
@@ -447,7 +486,100 @@ class TwilioSandbox(Sandbox):
                 current["status"] = status
                 current["end_time"] = rfc2822(dt.datetime.now(dt.timezone.utc))
             current["date_updated"] = rfc2822(dt.datetime.now(dt.timezone.utc))
-            return dict(current)
+            resource = dict(current)
+        if "Twiml" in one and self.callbacks_mode != "off":
+            callbacks = self._dial_callbacks(sid, one["Twiml"], root)
+            if callbacks and self.callbacks_mode == "manual":
+                with self._lock:
+                    self._pending.extend(callbacks)
+            elif callbacks:
+                threading.Thread(target=self._play_calls, args=(callbacks,), daemon=True,
+                                 name=f"twilio-dial-{sid[-6:]}").start()
+        return {k: v for k, v in resource.items() if not k.startswith("_")}
+
+    # --- a redirected call dials ---------------------------------------------------------------
+
+    def _signed(self, url: str, params: dict[str, str]) -> Callback:
+        from twilio.request_validator import RequestValidator
+
+        return Callback(url, params, RequestValidator(self.auth_token).compute_signature(url, params))
+
+    def _dial_callbacks(self, sid: str, twiml: str, root: str) -> list[Callback]:
+        """What Twilio posts while the new TwiML's ``<Dial>`` rings its numbers (the first number
+        that answers takes the call; otherwise the last outcome is the Dial's)."""
+        import xml.etree.ElementTree as ET
+
+        try:
+            root = ET.fromstring(twiml)
+        except ET.ParseError:
+            raise TwilioError(400, 12100, "Document parse failure") from None
+        dial = root.find("Dial")
+        numbers = dial.findall("Number") if dial is not None else []
+        if dial is None or not numbers:
+            return []
+        with self._lock:
+            call = dict(self.calls[sid])
+        base = {"AccountSid": self.account_sid, "ApiVersion": API_VERSION}
+        now = email.utils.formatdate(usegmt=True)
+        out: list[Callback] = []
+        status, talk, child = "no-answer", 0, None
+        for number in numbers:
+            to = (number.text or "").strip()
+            status, talk = self.dial_outcomes.get(to, ("completed", 45))
+            if status != "completed":
+                continue
+            child = new_sid("CA")
+            events = (number.get("statusCallbackEvent") or "completed").split()
+            if number.get("statusCallback") and "answered" in events:
+                out.append(self._signed(number.get("statusCallback"), {
+                    **base, "CallSid": child, "ParentCallSid": sid, "CallStatus": "in-progress", "From": call["from"],
+                    "To": to, "Direction": "outbound-dial", "Timestamp": now, "SequenceNumber": "0",
+                    "CallbackSource": "call-progress-events"}))
+            break
+        if status == "completed" and dial.get("record", "do-not-record") != "do-not-record":
+            recording = self.add_recording(call_sid=sid, duration=talk)
+            if dial.get("recordingStatusCallback"):
+                out.append(self._signed(dial.get("recordingStatusCallback"), {
+                    **base, "CallSid": sid, "RecordingSid": recording, "RecordingUrl": f"{root}/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{recording}",
+                    "RecordingStatus": "completed", "RecordingDuration": str(talk), "RecordingChannels": "2",
+                    "RecordingSource": "DialVerb"}))
+        if dial.get("action"):
+            params = {**base, "CallSid": sid, "From": call["from"], "To": call["to"], "CallStatus": "in-progress",
+                      "Direction": call.get("direction") or "inbound", "DialCallStatus": status}
+            if child:
+                params.update(DialCallSid=child, DialCallDuration=str(talk))
+            out.append(self._signed(dial.get("action"), params))
+        if status == "completed" and call.get("_status_callback"):
+            out.append(self._signed(call["_status_callback"], {
+                **base, "CallSid": sid, "From": call["from"], "To": call["to"], "CallStatus": "completed",
+                "Direction": call.get("direction") or "inbound", "CallDuration": str(talk + 60), "Timestamp": now}))
+        return out
+
+    def _play_calls(self, callbacks: list[Callback]) -> None:
+        for callback in callbacks:
+            time.sleep(self.callback_delay)
+            self.post_call_callback(callback)
+
+    def post_call_callback(self, callback: Callback) -> int:
+        """Post one call callback over HTTP, as Twilio would (and keep a Dial action's TwiML)."""
+        import requests
+
+        try:
+            response = requests.post(callback.url, data=callback.params, headers=callback.headers, timeout=15)
+            code = response.status_code
+            if "DialCallStatus" in callback.params:
+                with self._lock:
+                    self.twiml_answers.append((callback.url, response.text))
+        except requests.RequestException:
+            code = 0
+        self.record_call_callback(callback, code)
+        return code
+
+    def record_call_callback(self, callback: Callback, code: int) -> None:
+        with self._lock:
+            self.call_callback_results.append((callback.url, code))
+            if callback.params.get("CallStatus") == "completed" and callback.params.get("CallSid") in self.calls:
+                self.calls[callback.params["CallSid"]]["status"] = "completed"
 
     # --- recordings ---------------------------------------------------------------------------
 

@@ -15,7 +15,9 @@ from tests.functions.voice.support import TENANT, call_params, new_call_sid, pos
 def retell_signature(settings, raw: bytes, *, timestamp_ms: int | None = None, key: str | None = None) -> str:
     from retell.lib.webhook_auth import symmetric
 
-    return symmetric["sign"](raw.decode("utf-8"), key or settings.secret("retell_api_key"), timestamp_ms)
+    from shared.webhooks.retell import signing_key
+
+    return symmetric["sign"](raw.decode("utf-8"), key or signing_key(settings), timestamp_ms)
 
 
 def post_retell(client, settings, function: str, body: Any, *, signature: str | None = None,

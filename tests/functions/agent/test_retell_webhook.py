@@ -250,3 +250,56 @@ def test_the_copy_answers_503_when_the_store_is_down(client, settings, ports, ai
 
 def test_a_bad_copy_task_is_400(client, settings, business):
     assert client("retell_recording_copy").post("/", data=b'{"tenant_id": 1}').status_code == 400
+
+
+# --- transfer and chat events, as Retell sends them -------------------------------------------------
+
+def _transfer(client, settings, name: str, call, *, number: str, extension: str | None = None,
+              timestamp: int | None = None):
+    body = {"event": name, "call": {**call, "call_status": "ongoing"},
+            "transfer_destination": {"number": number, "extension": extension},
+            "transfer_option": {"type": "cold_transfer"}}
+    if timestamp is not None:
+        body["timestamp"] = timestamp
+    return post_retell(client, settings, "retell_webhook", body)
+
+
+def test_the_transfer_destination_beside_the_call_is_recorded(client, settings, ports, ai_call):
+    sid, call = ai_call
+    assert _transfer(client, settings, "transfer_started", call, number="+13035550111", extension="204",
+                     timestamp=1772470860000).status_code == 200
+    assert _transfer(client, settings, "transfer_bridged", call, number="+13035550111", extension="204",
+                     timestamp=1772470865000).status_code == 200
+    doc = call_doc(ports, sid)
+    assert doc["transfer"]["destination"] == "+13035550111" and doc["transfer"]["extension"] == "204"
+    assert doc["transfer"]["status"] == "bridged" and doc["transfer"]["option"] == {"type": "cold_transfer"}
+    assert [(e["event"], e["destination"]) for e in doc["transfer_events"]] == [
+        ("transfer_started", "+13035550111"), ("transfer_bridged", "+13035550111")]
+
+
+def test_a_second_transfer_in_one_call_is_not_dropped_and_a_retry_is(client, settings, ports, ai_call):
+    sid, call = ai_call
+    first, second = 1772470860000, 1772470920000
+    assert _transfer(client, settings, "transfer_started", call, number="+13035550111",
+                     timestamp=first).get_json()["result"] == "applied"
+    assert _transfer(client, settings, "transfer_cancelled", call, number="+13035550111",
+                     timestamp=first + 20_000).get_json()["result"] == "applied"
+    # Retell retries the first delivery: the same event, the same timestamp
+    assert _transfer(client, settings, "transfer_started", call, number="+13035550111",
+                     timestamp=first).get_json()["result"] == "duplicate"
+    # the agent tries the same number again a minute later: a new transfer
+    assert _transfer(client, settings, "transfer_started", call, number="+13035550111",
+                     timestamp=second).get_json()["result"] == "applied"
+    doc = call_doc(ports, sid)
+    assert [e["event"] for e in doc["transfer_events"]] == ["transfer_started", "transfer_cancelled",
+                                                            "transfer_started"]
+    assert doc["transfer"]["status"] == "started"  # the latest transfer is under way again
+    texts = [e["text"] for e in doc["action_log"]]
+    assert texts.count("AI started transferring the call") == 2
+
+
+@pytest.mark.parametrize("name", ["chat_started", "chat_ended", "chat_analyzed"])
+def test_chat_events_without_a_call_are_acknowledged_and_ignored(client, settings, business, name):
+    body = {"event": name, "chat": {"chat_id": "chat_1", "agent_id": "agent_local", "chat_status": "ongoing"}}
+    response = post_retell(client, settings, "retell_webhook", body)
+    assert response.status_code == 200 and response.get_json()["result"] == "ignored"

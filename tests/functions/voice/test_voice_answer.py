@@ -379,3 +379,35 @@ def test_voice_answer_imports_retell_at_start_up_and_never_stripe():
     tops = {m.split(".")[0] for m in loaded}
     assert not tops & {"stripe", "resend", "intuitlib"}
     assert "retell" in tops  # imported while the instance starts, not during a call
+
+
+# --- the business's greeting ----------------------------------------------------------------------
+
+def _menu_greeting(client, settings) -> str:
+    root = twiml(answer(client, settings, call_params(new_call_sid())))
+    return root.find("Gather/Say").text
+
+
+def _agent_greeting(client, settings, retell_sandbox) -> str:
+    root = twiml(answer(client, settings, call_params(new_call_sid())))
+    call_id = root.find("Dial/Sip").text.removeprefix("sip:").split("@")[0]
+    return retell_sandbox.calls[call_id]["retell_llm_dynamic_variables"]["greeting"]
+
+
+def test_a_changed_greeting_is_heard_on_the_next_call(client, settings, business, ports, retell_sandbox):
+    set_voice(ports, ivr=MENU, greeting="Sunrise Plumbing, Denver's leak fixers.")
+    assert _menu_greeting(client, settings) == "Sunrise Plumbing, Denver's leak fixers."
+    set_voice(ports, ivr=MENU, greeting="Sunrise Plumbing, now open Saturdays.")
+    assert _menu_greeting(client, settings) == "Sunrise Plumbing, now open Saturdays."  # not the cached TwiML
+    set_voice(ports, greeting="Sunrise Plumbing, now open Saturdays.")  # no menu: the AI agent answers
+    assert _agent_greeting(client, settings, retell_sandbox) == "Sunrise Plumbing, now open Saturdays."
+
+
+def test_a_greeting_stored_the_old_way_is_still_the_greeting(client, settings, business, ports, retell_sandbox):
+    # documents written before voice.greeting kept it at settings.greeting
+    ports.store().update(f"tenants/{TENANT}", {"settings.greeting": "Welcome to Sunrise Plumbing!"})
+    assert _agent_greeting(client, settings, retell_sandbox) == "Welcome to Sunrise Plumbing!"
+    set_voice(ports, ivr=MENU)
+    assert _menu_greeting(client, settings) == "Welcome to Sunrise Plumbing!"
+    set_voice(ports, ivr=MENU, greeting="Sunrise Plumbing, hello.")  # the new field wins once set
+    assert _menu_greeting(client, settings) == "Sunrise Plumbing, hello."
