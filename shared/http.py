@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from shared.logging import get_logger, set_trace_from_headers
+from shared.models.base import MAX_JSON_DEPTH, json_value_problem
 
 log = get_logger("z3.http")
 
@@ -99,10 +100,18 @@ class Incoming:
         return dict(self.form_pairs())
 
     def json(self) -> Any:
+        """The JSON body, or 400: not JSON, nested deeper than any provider nests, or holding a
+        number no store can hold (``1e400``, ``NaN``, integers beyond 64 bits)."""
         try:
-            return json.loads(self.raw_body or b"null")
+            value = json.loads(self.raw_body or b"null")
+        except RecursionError:
+            raise BadRequest(f"body is nested too deeply (more than {MAX_JSON_DEPTH} levels)") from None
         except (ValueError, UnicodeDecodeError):
             raise BadRequest("body is not valid JSON") from None
+        problem = json_value_problem(value)
+        if problem is not None:
+            raise BadRequest(f"body is {problem}" if problem.startswith("nested") else f"body: {problem}")
+        return value
 
 
 def incoming(request: Any, function: str) -> Incoming:
