@@ -187,3 +187,52 @@ def test_a_real_call_ended_time_is_still_taken(client, settings, ports, business
         {"event": "call_ended", "call": _call(start_timestamp=1772470800000, duration_ms=125_000,
                                               call_cost={"combined_cost": 21.4})}).encode())
     assert response.status_code == 200
+
+
+# --- request size ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("function", TWILIO_FUNCTIONS + RETELL_FUNCTIONS + ("email_events",) + TASK_FUNCTIONS)
+def test_a_body_over_one_mib_is_a_413_before_it_is_parsed(client, business, function):
+    from shared.http import MAX_BODY_BYTES
+
+    response = client(function).post("/", data=b"x" * (MAX_BODY_BYTES + 1), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_a_chunked_body_without_content_length_is_cut_at_the_limit(business):
+    """Straight through the WSGI app, as a server passes a chunked body: no Content-Length,
+    ``wsgi.input_terminated``, and an input that never ends."""
+    import io
+
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from shared.http import MAX_BODY_BYTES
+    from tools.wsgi import function_app
+
+    class Endless(io.RawIOBase):
+        read_bytes = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            n = len(buffer)
+            buffer[:n] = b"x" * n
+            Endless.read_bytes += n
+            return n
+
+    environ = EnvironBuilder(method="POST", path="/", headers={"Content-Type": "application/json",
+                                                               "Transfer-Encoding": "chunked"}).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": io.BufferedReader(Endless()), "wsgi.input_terminated": True})
+    _body, status, _headers = run_wsgi_app(function_app("retell_webhook"), environ, buffered=True)
+    assert status.startswith("413")
+    assert Endless.read_bytes < 2 * MAX_BODY_BYTES
+
+
+def test_a_body_at_the_limit_is_read(client, settings, business):
+    from shared.http import MAX_BODY_BYTES
+
+    raw = json.dumps({"event": "call_started", "call": {"call_id": "c1", "pad": "x" * (MAX_BODY_BYTES - 100)}}).encode()
+    assert len(raw) <= MAX_BODY_BYTES
+    assert _post_retell_raw(client, settings, "retell_webhook", raw).status_code == 200
