@@ -70,6 +70,10 @@ class Settings(BaseModel):
     z3_data_dir: Path = Field(default=Path(".z3data"), alias="Z3_DATA_DIR")
     z3_function_name: str = Field(default="", alias="K_SERVICE")  # set by Cloud Run / Functions
     z3_log_level: str = Field(default="INFO", alias="Z3_LOG_LEVEL")
+    # How long one store call may wait (SQLite's busy timeout; Firestore's RPC timeout and retry
+    # deadline): a stuck store answers 503 well inside the providers' deadlines (Retell 10 s,
+    # Twilio 15 s, where voice_answer's fallback also needs its own 5 s).
+    z3_store_deadline_seconds: float = Field(default=5.0, gt=0, le=60, alias="Z3_STORE_DEADLINE_SECONDS")
 
     # --- Google Cloud resources (gcp backend) ---------------------------------------------
     z3_bucket: str = Field(default="z3-data", alias="Z3_BUCKET")

@@ -10,7 +10,8 @@
 
 * :class:`shared.webhooks.InvalidSignature` -> 403 (forged, unsigned, stale: never processed);
 * :class:`BadRequest`, ``MalformedPayload``, pydantic ``ValidationError``, malformed JSON/form
-  -> 400 with a reason;
+  (also JSON nested too deeply or holding numbers no store holds) -> 400 with a reason;
+* a body over :data:`MAX_BODY_BYTES` -> 413, before anything is read past the limit;
 * :class:`shared.ports.StoreUnavailable` (storage or a provider down) -> 503, so the sender
   retries and nothing is dropped;
 * :class:`shared.idempotency.InProgress` -> 409 (the same event is being processed; retry);
@@ -24,12 +25,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from shared.logging import get_logger, set_trace_from_headers
+from shared.models.base import MAX_JSON_DEPTH, json_value_problem
 
 log = get_logger("z3.http")
 
 # No provider posts more form fields than this; a body with more is refused (400 or 403).
 MAX_FORM_FIELDS = 1000
+# No provider posts a body near this size (Retell's call_analyzed with a long transcript is tens
+# of KiB); a larger one is a 413 before anything is parsed, and a body without Content-Length
+# (chunked) is read only up to it, so no request can make an instance hold more in memory.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class BadRequest(ValueError):
@@ -99,17 +107,32 @@ class Incoming:
         return dict(self.form_pairs())
 
     def json(self) -> Any:
+        """The JSON body, or 400: not JSON, nested deeper than any provider nests, or holding a
+        number no store can hold (``1e400``, ``NaN``, integers beyond 64 bits)."""
         try:
-            return json.loads(self.raw_body or b"null")
+            value = json.loads(self.raw_body or b"null")
+        except RecursionError:
+            raise BadRequest(f"body is nested too deeply (more than {MAX_JSON_DEPTH} levels)") from None
         except (ValueError, UnicodeDecodeError):
             raise BadRequest("body is not valid JSON") from None
+        problem = json_value_problem(value)
+        if problem is not None:
+            raise BadRequest(f"body is {problem}" if problem.startswith("nested") else f"body: {problem}")
+        return value
 
 
 def incoming(request: Any, function: str) -> Incoming:
+    # Flask 3.1's per-request limit: a Content-Length above it raises RequestEntityTooLarge before
+    # anything is read; a chunked body is read up to one byte past it (werkzeug stops there
+    # silently), and that byte is what tells a body over the limit from one at it.
+    request.max_content_length = MAX_BODY_BYTES + 1
+    raw_body = request.get_data(cache=True)
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
     return Incoming(
         function=function,
         method=request.method,
-        raw_body=request.get_data(cache=True),
+        raw_body=raw_body,
         content_type=(request.headers.get("Content-Type") or "").split(";")[0].strip().lower(),
         query_string=request.query_string.decode("latin-1") if request.query_string else "",
         headers=request.headers,
@@ -130,7 +153,14 @@ def handle(request: Any, function: str, *, handler: Callable[[Incoming], Reply],
     set_trace_from_headers(request.headers)
     if request.method not in methods:
         return Reply.json({"error": "method not allowed"}, 405).flask()
-    req = incoming(request, function)
+    try:
+        req = incoming(request, function)
+    except RequestEntityTooLarge:
+        # functions-framework drains the body after every response (get_data()): mark it read, so
+        # the refused body is not read into memory after all
+        request._cached_data = b""  # noqa: SLF001 - werkzeug's cache of get_data()
+        log.info("bad request", extra={"reason": "body too large"})
+        return Reply.json({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, 413).flask()
     try:
         if verify is not None:
             verify(req)

@@ -30,13 +30,18 @@ SENSITIVE_KEYS = frozenset({
     "speech", "speechresult", "recording_url", "authorization", "cookie",
 })
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-# E.164 (+ and 8-15 digits) and North American formats like (303) 555-0100, 303.555.0100, 3035550100
+# Also percent-encoded, as they appear in URLs and form bodies: bob%40example.com, %2B1303...
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+(?:@|%40)[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# E.164 (+ or %2B, then 8-15 digits) and North American numbers: (303) 555-0100, 303.555.0100,
+# 3035550100, 13035550123 (national format with the leading 1). The NANP shape (area code and
+# exchange start with 2-9) keeps unix times in seconds (1772470800) from reading as a number.
 _PHONE = re.compile(
-    r"(?<![\w])(?:\+\d[\d\s().\-]{7,17}\d|\(?\b\d{3}\)?[\s.\-]?\d{3}[\s.\-]?\d{4}\b)"
+    r"(?<![\w])(?:(?:\+|%2[Bb])\d[\d\s().\-]{7,17}\d"
+    r"|(?:\b1[\s.\-]?\(?|\(?\b)[2-9]\d{2}\)?[\s.\-]?[2-9]\d{2}[\s.\-]?\d{4}\b)"
 )
-# 13-19 digit runs (optionally grouped): card numbers
-_CARD = re.compile(r"\b(?:\d[ \-]?){13,19}\b")
+# 13-19 digit runs (optionally grouped): card numbers. A bare 13-digit run starting with 1 is a
+# unix time in milliseconds (until 2286), not a card (13-digit cards start with 4), so it stays.
+_CARD = re.compile(r"\b(?!1\d{12}\b)(?:\d[ \-]?){13,19}\b")
 
 _STD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 

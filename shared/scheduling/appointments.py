@@ -106,7 +106,7 @@ def iter_open_slots(scope: "TenantScope", tenant: "Tenant", now: dt.datetime, *,
     closed = closed_dates(tenant)
     today = S.local_today(now, zone)
     if on is not None:
-        dates = [on]
+        dates = [on] if S.in_horizon(settings, today, on) else []
     else:
         span = settings.horizon_days if days is None else max(0, min(days, settings.horizon_days))
         dates = [today + dt.timedelta(days=i) for i in range(span)]

@@ -26,6 +26,9 @@ from typing import Iterable, Iterator, Sequence
 from shared.scheduling.settings import WEEKDAYS, SchedulingSettings
 
 UTC = dt.timezone.utc
+# The longest booking horizon (SchedulingSettings.horizon_days <= 366) plus a day for the zone
+# offsets: a start further from now than this is refused before any arithmetic is done with it.
+BOOKING_REACH = dt.timedelta(days=367)
 
 # Spoken names of the US zones; anything else falls back to the abbreviation ("EST").
 _ZONE_NAMES = {
@@ -110,9 +113,8 @@ def iter_open_slots(settings: SchedulingSettings, zone: zoneinfo.ZoneInfo, now: 
     if not settings.enabled:
         return
     today = local_today(now, zone)
-    last = today + dt.timedelta(days=settings.horizon_days - 1)
     if on is not None:
-        dates: Iterable[dt.date] = [on] if today <= on <= last else []
+        dates: Iterable[dt.date] = [on] if in_horizon(settings, today, on) else []
     else:
         span = settings.horizon_days if days is None else max(0, min(days, settings.horizon_days))
         dates = (today + dt.timedelta(days=i) for i in range(span))
@@ -146,6 +148,11 @@ class _Busy:
         return k > 0 and self.max_end[k - 1] + self.buffer > slot.start
 
 
+def in_horizon(settings: SchedulingSettings, today: dt.date, day: dt.date) -> bool:
+    """True for the local dates the business books: today and the ``horizon_days - 1`` after."""
+    return today <= day <= today + dt.timedelta(days=settings.horizon_days - 1)
+
+
 def find_offered(settings: SchedulingSettings, zone: zoneinfo.ZoneInfo, now: dt.datetime, start: dt.datetime, *,
                  booked: Iterable[tuple[dt.datetime, dt.datetime]] = (), closed: Iterable[dt.date] = ()) -> Slot | None:
     """The open slot starting exactly at ``start`` (aware), or None when that time is not one
@@ -157,11 +164,11 @@ def find_offered(settings: SchedulingSettings, zone: zoneinfo.ZoneInfo, now: dt.
     return None
 
 
-def parse_start(value: object, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+def parse_start(value: object, zone: zoneinfo.ZoneInfo, *, now: dt.datetime) -> dt.datetime:
     """An appointment start as the agent sends it: ISO 8601 with an offset or ``Z``
     (``2026-03-05T14:00:00-07:00``), or without one, read as the business's local time (so is
     one carrying the zone's other DST offset, see :func:`_dst_slip`). Raises ValueError with a
-    sentence the agent can say."""
+    sentence the agent can say, also for a date more than :data:`BOOKING_REACH` from ``now``."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("I need the start time of the appointment, as given by check_availability.")
     text = value.strip().replace(" ", "T", 1) if "T" not in value else value.strip()
@@ -171,6 +178,9 @@ def parse_start(value: object, zone: zoneinfo.ZoneInfo) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise ValueError("I could not read that start time; use one of the times check_availability gave.") from None
+    # Before any arithmetic: a date no business books (9999-12-31 overflows the conversion).
+    if abs(parsed.replace(tzinfo=None) - now.astimezone(UTC).replace(tzinfo=None)) > BOOKING_REACH:
+        raise ValueError("That date is more than a year from today; use one of the times check_availability gave.")
     if parsed.tzinfo is not None and _dst_slip(parsed, zone):
         parsed = parsed.replace(tzinfo=None)  # the wall-clock time the caller said, in the business's zone
     if parsed.tzinfo is None:

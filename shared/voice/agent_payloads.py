@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from shared.models.base import Model
+from shared.models.base import Model, json_value_problem
 from shared.ports import DocumentStore
 
 _ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -29,7 +29,16 @@ CHAT_EVENTS = frozenset({"chat_started", "chat_ended", "chat_analyzed"})
 
 
 class _Loose(Model):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # allow_inf_nan=False: a cost of ``1e400`` (infinity) is a 400, never a value the stores refuse.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, allow_inf_nan=False)
+
+
+# Retell's times are milliseconds since the epoch; anything outside 1970..9999 is not a time (and
+# would overflow the conversion to a datetime). A call lasts at most 2 hours at Retell
+# (max_call_duration_ms); a week leaves room without admitting absurd values.
+MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+MAX_DURATION_MS = 7 * 24 * 3600 * 1000
+Timestamp = Annotated[int, Field(ge=0, le=MAX_TIMESTAMP_MS)]
 
 
 class Utterance(_Loose):
@@ -43,6 +52,15 @@ class CallAnalysis(_Loose):
     call_successful: bool | None = None
     in_voicemail: bool | None = None
     custom_analysis_data: dict[str, Any] | None = None
+
+    @field_validator("custom_analysis_data")
+    @classmethod
+    def _storable(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        # free-form data the agent extracted: it is stored as is, so it must be storable
+        problem = None if value is None else json_value_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class CallCost(_Loose):
@@ -68,9 +86,9 @@ class RetellCall(_Loose):
     transcript_object: list[Utterance] | None = None
     recording_url: str | None = None
     disconnection_reason: str | None = None
-    start_timestamp: int | None = None  # ms since the epoch
-    end_timestamp: int | None = None
-    duration_ms: int | None = None
+    start_timestamp: Timestamp | None = None  # ms since the epoch
+    end_timestamp: Timestamp | None = None
+    duration_ms: int | None = Field(default=None, ge=0, le=MAX_DURATION_MS)
     call_cost: CallCost | None = None
     call_analysis: CallAnalysis | None = None
     telephony_identifier: TelephonyIdentifier | None = None

@@ -156,7 +156,7 @@ def book_appointment(ctx: Context, args: BookingArgs) -> Answer:
     from shared.voice.settings import normalize_any
 
     try:
-        start = parse_start(args.start, ctx.tenant.zone)
+        start = parse_start(args.start, ctx.tenant.zone, now=ctx.now)
     except ValueError as exc:
         raise ToolError(str(exc)) from None
     phone = normalize_any(args.phone) if args.phone else ctx.caller

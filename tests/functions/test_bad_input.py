@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from tests.functions.voice.support import CALLER, NUMBER, seed
+from tests.functions.voice.support import CALLER, NUMBER, TENANT, seed
 
 TWILIO_FUNCTIONS = ("voice_answer", "voice_ivr", "voice_status", "sms_inbound", "sms_status")
 RETELL_FUNCTIONS = ("retell_webhook", "retell_tools")
@@ -33,12 +33,37 @@ FIELDS = st.sampled_from(["CallSid", "AccountSid", "From", "To", "CallStatus", "
 FORMS = st.dictionaries(FIELDS, VALUES, max_size=10)
 
 JSON_VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)),
+    # NaN and the infinities are written as the literals NaN/Infinity (Python's json reads them);
+    # 1e400 parses to infinity; integers beyond 64 bits fit no store.
+    st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=2**63 - 2, max_value=2**80),
+              st.floats(), st.text(max_size=20)),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=10,
 )
+
+
+def deeply_nested(depth: int, leaf: object = 1) -> bytes:
+    return b'{"a":' * depth + json.dumps(leaf).encode() + b"}" * depth
+
+
+# Absurd but well-formed shapes of a Retell call: times in ms (2**64 overflowed the conversion),
+# costs (1e400 is infinity), and book_appointment starts at the calendar's limits.
+TIMESTAMPS = st.one_of(st.integers(), st.sampled_from([2**64, 2**63, -(2**63), 10**20, 253402300800000]))
+CALLS = st.fixed_dictionaries(
+    {"call_id": st.just("call_fuzz"), "metadata": st.just({"tenant_id": TENANT, "call_sid": "CA" + "f" * 32})},
+    optional={"start_timestamp": TIMESTAMPS, "end_timestamp": TIMESTAMPS, "duration_ms": TIMESTAMPS,
+              "call_cost": st.fixed_dictionaries({}, optional={"combined_cost": st.floats() | st.just(10**400),
+                                                                "total_duration_seconds": st.floats()}),
+              "call_analysis": st.fixed_dictionaries({}, optional={"custom_analysis_data": JSON_VALUES})})
+STARTS = st.one_of(st.sampled_from(["9999-12-31T23:30", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00-12:00",
+                                    "9999-12-31", "2026-03-05T14:00:00-07:00"]),
+                   st.datetimes().map(lambda d: d.isoformat()))
 RETELL_BODIES = st.one_of(
     JSON_VALUES,
+    st.fixed_dictionaries({"event": st.sampled_from(["call_started", "call_ended", "call_analyzed"]), "call": CALLS}),
+    st.fixed_dictionaries({"name": st.sampled_from(["book_appointment", "check_availability"]), "call": CALLS,
+                           "args": st.fixed_dictionaries({"start": STARTS, "name": st.just("Pat"),
+                                                          "date": STARTS.map(lambda s: s[:10])})}),
     st.fixed_dictionaries({"event": st.sampled_from(["call_started", "call_ended", "call_analyzed",
                                                      "transfer_started", "nonsense"]),
                            "call": JSON_VALUES}),
@@ -115,3 +140,99 @@ def test_task_targets_never_fail_on_unreadable_tasks(client, business, function,
     with a 500 (Cloud Tasks retries any non-2xx; 4xx is logged as the sender's fault)."""
     response = client(function).post("/", data=body, headers={"Content-Type": "application/json"})
     _no_server_error(response, f"{function} {body!r}")
+
+
+# --- signed but absurd Retell bodies, one test per cause (each was a 500) -------------------------
+
+def _post_retell_raw(client, settings, function: str, raw: bytes):
+    from retell.lib.webhook_auth import symmetric
+
+    signature = symmetric["sign"](raw.decode(), settings.secret("retell_api_key"), None)
+    return client(function).post("/", data=raw, headers={"Content-Type": "application/json",
+                                                         "x-retell-signature": signature})
+
+
+def _call(**fields) -> dict:
+    return {"call_id": "call_absurd", "metadata": {"tenant_id": TENANT, "call_sid": "CA" + "e" * 32}, **fields}
+
+
+@pytest.mark.parametrize("function", RETELL_FUNCTIONS)
+@pytest.mark.parametrize("depth", [65, 5000])
+def test_json_nested_too_deeply_is_a_400(client, settings, business, function, depth):
+    response = _post_retell_raw(client, settings, function, deeply_nested(depth))
+    assert response.status_code == 400
+    assert "nested too deeply" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("cost", [b"1e400", b"-1e400", b"Infinity", b"NaN"])
+def test_a_cost_that_is_not_a_finite_number_is_a_400(client, settings, ports, business, cost):
+    raw = json.dumps({"event": "call_ended", "call": _call(call_cost={"combined_cost": 0})}).encode()
+    response = _post_retell_raw(client, settings, "retell_webhook", raw.replace(b'"combined_cost": 0', b'"combined_cost": ' + cost))
+    assert response.status_code == 400
+    assert "finite" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("field", ["start_timestamp", "end_timestamp", "duration_ms"])
+@pytest.mark.parametrize("value", [2**64, 2**63 - 1, -1])
+def test_a_time_no_clock_can_hold_is_a_400(client, settings, ports, business, field, value):
+    response = _post_retell_raw(client, settings, "retell_webhook",
+                                json.dumps({"event": "call_ended", "call": _call(**{field: value})}).encode())
+    assert response.status_code == 400
+    reply = response.get_json()  # beyond 64 bits the parser refuses it; within, the call model does
+    assert field in json.dumps(reply.get("details")) or "out of range" in reply["error"]
+
+
+def test_a_real_call_ended_time_is_still_taken(client, settings, ports, business):
+    response = _post_retell_raw(client, settings, "retell_webhook", json.dumps(
+        {"event": "call_ended", "call": _call(start_timestamp=1772470800000, duration_ms=125_000,
+                                              call_cost={"combined_cost": 21.4})}).encode())
+    assert response.status_code == 200
+
+
+# --- request size ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("function", TWILIO_FUNCTIONS + RETELL_FUNCTIONS + ("email_events",) + TASK_FUNCTIONS)
+def test_a_body_over_one_mib_is_a_413_before_it_is_parsed(client, business, function):
+    from shared.http import MAX_BODY_BYTES
+
+    response = client(function).post("/", data=b"x" * (MAX_BODY_BYTES + 1), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_a_chunked_body_without_content_length_is_cut_at_the_limit(business):
+    """Straight through the WSGI app, as a server passes a chunked body: no Content-Length,
+    ``wsgi.input_terminated``, and an input that never ends."""
+    import io
+
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    from shared.http import MAX_BODY_BYTES
+    from tools.wsgi import function_app
+
+    class Endless(io.RawIOBase):
+        read_bytes = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            n = len(buffer)
+            buffer[:n] = b"x" * n
+            Endless.read_bytes += n
+            return n
+
+    environ = EnvironBuilder(method="POST", path="/", headers={"Content-Type": "application/json",
+                                                               "Transfer-Encoding": "chunked"}).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": io.BufferedReader(Endless()), "wsgi.input_terminated": True})
+    _body, status, _headers = run_wsgi_app(function_app("retell_webhook"), environ, buffered=True)
+    assert status.startswith("413")
+    assert Endless.read_bytes < 2 * MAX_BODY_BYTES
+
+
+def test_a_body_at_the_limit_is_read(client, settings, business):
+    from shared.http import MAX_BODY_BYTES
+
+    raw = json.dumps({"event": "call_started", "call": {"call_id": "c1", "pad": "x" * (MAX_BODY_BYTES - 100)}}).encode()
+    assert len(raw) <= MAX_BODY_BYTES
+    assert _post_retell_raw(client, settings, "retell_webhook", raw).status_code == 200

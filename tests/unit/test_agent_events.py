@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
 from hypothesis import given, settings as hsettings, strategies as st
+from pydantic import ValidationError
 
 from shared.voice.agent_payloads import RetellCall
 from shared.voice.agent_webhook import action_text, dedup_id, event_patch
@@ -90,3 +92,16 @@ def test_action_lines_are_readable():
     assert action_text("call_ended", ended) == "The call with the AI receptionist ended after 2 min 5 s (user hangup)"
     analyzed = RetellCall.model_validate(PAYLOADS["call_analyzed"])
     assert action_text("call_analyzed", analyzed) == "Call analysed: successful, caller sentiment positive"
+
+
+@pytest.mark.parametrize("changes", [
+    {"call_cost": {"combined_cost": float("inf")}}, {"call_cost": {"total_duration_seconds": float("nan")}},
+    {"start_timestamp": 2**64}, {"end_timestamp": -1}, {"duration_ms": 10**15},
+    {"call_analysis": {"custom_analysis_data": {"score": float("inf")}}},
+    {"call_analysis": {"custom_analysis_data": {"n": 2**70}}},
+])
+def test_a_call_object_the_stores_could_not_hold_is_refused(changes):
+    """Calls that do not arrive as a webhook body (call_finalize reads them from Retell's API)
+    meet the same limits: no infinity, no NaN, no time outside 1970..9999 reaches a store."""
+    with pytest.raises(ValidationError):
+        RetellCall.model_validate({**ENDED, **changes})

@@ -99,3 +99,41 @@ def test_settings_come_from_the_environment_and_arguments_win(production_env, mo
     monkeypatch.setenv("Z3_BACKEND", "azure")
     with pytest.raises(ValueError):
         Settings()
+
+
+@pytest.fixture
+def function_log():
+    """The handler the functions install (shared.logging.configure), writing to a buffer."""
+    from shared.logging import configure, get_logger
+
+    stream = io.StringIO()
+    configure("sms_inbound", level="INFO", stream=stream)
+    yield get_logger("z3.test.function"), stream
+    configure()
+
+
+@pytest.mark.parametrize("text,secret", [
+    ("caller 13035550123 texted", "3035550123"),            # national format with the 1, no +
+    ("caller 1-303-555-0123 texted", "555-0123"),
+    ("callback 3035550123", "3035550123"),                   # 10-digit US number
+    ("GET /voice_answer?From=%2B13035550123&x=1", "3035550123"),  # percent-encoded +
+    ("To=%2b17205550199", "7205550199"),
+    ("unsubscribe?email=bob%40example.com", "bob"),          # percent-encoded @
+])
+def test_national_and_percent_encoded_contact_data_is_redacted(function_log, text, secret):
+    log, stream = function_log
+    log.info(text, extra={"url": text})
+    entry = json.loads(stream.getvalue().splitlines()[-1])
+    assert secret not in entry["message"] and secret not in entry["url"]
+
+
+@pytest.mark.parametrize("text", [
+    "retell call started at 1772470800000",     # unix time in ms (13 digits)
+    "epoch 1772470800",                          # unix time in seconds
+    "CallSid CA0123456789abcdef0123456789abcdef", "MessageSid SM1234567890123456789012345678901a",
+    "slot 2026-03-05T21:00Z", "took 1234 ms",
+])
+def test_ids_and_timestamps_that_look_like_digits_are_kept(function_log, text):
+    log, stream = function_log
+    log.info(text)
+    assert json.loads(stream.getvalue().splitlines()[-1])["message"] == text

@@ -136,14 +136,26 @@ def test_speak_slots_groups_by_day():
     ("2026-03-12T16:00:00-04:00", dt.datetime(2026, 3, 12, 20, 0, tzinfo=UTC)),  # so is another zone's offset
 ])
 def test_parse_start_reads_what_the_agent_sends(text, expected):
-    assert parse_start(text, DENVER) == expected
+    assert parse_start(text, DENVER, now=MONDAY_8AM) == expected
 
 
-@pytest.mark.parametrize("text", ["", "tomorrow at two", "2026-13-05T14:00", None, 42, "2026-03-08T02:30"])
+@pytest.mark.parametrize("text", ["", "tomorrow at two", "2026-13-05T14:00", None, 42, "2026-03-08T02:30",
+                                  # beyond any booking horizon, up to datetime's limits (which overflowed)
+                                  "9999-12-31T23:30", "9999-12-31T23:30:00+14:00", "0001-01-01T00:00-12:00",
+                                  "2027-03-05T14:00:00-07:00"])
 def test_parse_start_refuses_with_a_sentence(text):
     with pytest.raises(ValueError) as info:
-        parse_start(text, DENVER)
+        parse_start(text, DENVER, now=MONDAY_8AM)
     assert info.value.args[0].endswith(".")
+
+
+def test_parse_start_reaches_a_year_ahead():
+    assert parse_start("2027-03-01T14:00", DENVER, now=MONDAY_8AM) == dt.datetime(2027, 3, 1, 21, 0, tzinfo=UTC)
+
+
+def test_open_slots_on_a_date_at_the_calendar_limits_is_empty():
+    assert open_slots(SchedulingSettings(), DENVER, MONDAY_8AM, on=dt.date(9999, 12, 31)) == []
+    assert open_slots(SchedulingSettings(), DENVER, MONDAY_8AM, on=dt.date(1, 1, 1)) == []
 
 
 def test_find_offered_accepts_only_open_grid_slots():

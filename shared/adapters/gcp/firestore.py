@@ -8,8 +8,8 @@ field not ordered yet, then the document id, in the direction of the last order:
 order Firestore applies implicitly) so that a ``start_after`` cursor carries a value for every
 ordered field plus the document id, and pages never skip or repeat documents that tie.
 
-Every call has a short deadline (:data:`DEADLINE` seconds, retries included) instead of the
-client's 60-300 s defaults: a webhook that cannot reach Firestore should fail fast with
+Every call has a short deadline (``Z3_STORE_DEADLINE_SECONDS``, default 5 s, as RPC timeout and
+as the deadline of its retries) instead of the client's 60-300 s defaults: a webhook that cannot reach Firestore should fail fast with
 :class:`StoreUnavailable` and let the sender retry.
 """
 
@@ -49,7 +49,6 @@ except ImportError:  # pragma: no cover - a library version that renamed them
 
 T = TypeVar("T")
 
-DEADLINE = 10.0  # seconds per operation, retries included
 BATCH_LIMIT = 500
 TX_BACKOFF = 0.25  # seconds: the first retry of a contended transaction waits up to this
 TX_BACKOFF_CAP = 2.0
@@ -58,16 +57,18 @@ _OPS = {"==": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">=", "in": "in", "arr
 _UTC = dt.timezone.utc
 
 
-def _retry(*transient: type[Exception]) -> retries.Retry:
-    return retries.Retry(initial=0.1, maximum=2.0, multiplier=2.0, timeout=DEADLINE,
+def _retry(deadline: float, *transient: type[Exception]) -> retries.Retry:
+    return retries.Retry(initial=0.1, maximum=2.0, multiplier=2.0, timeout=deadline,
                          predicate=retries.if_exception_type(*transient))
 
 
-# Reads are safe to repeat on any transient error; a write only when it surely did not happen.
-_READ_RETRY = _retry(gex.ServiceUnavailable, gex.DeadlineExceeded, gex.InternalServerError, gex.ResourceExhausted)
-_WRITE_RETRY = _retry(gex.ServiceUnavailable, gex.ResourceExhausted)
-_READ: dict[str, Any] = {"retry": _READ_RETRY, "timeout": DEADLINE}
-_WRITE: dict[str, Any] = {"retry": _WRITE_RETRY, "timeout": DEADLINE}
+def call_options(deadline: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``retry``/``timeout`` keywords of every read and every write RPC, bounded by ``deadline``.
+    Reads are safe to repeat on any transient error; a write only when it surely did not happen."""
+    read = _retry(deadline, gex.ServiceUnavailable, gex.DeadlineExceeded, gex.InternalServerError,
+                  gex.ResourceExhausted)
+    write = _retry(deadline, gex.ServiceUnavailable, gex.ResourceExhausted)
+    return {"retry": read, "timeout": deadline}, {"retry": write, "timeout": deadline}
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -131,8 +132,9 @@ def _direction(order: Order) -> str:
 # --- the store --------------------------------------------------------------------------------
 
 class FirestoreStore:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, deadline: float = 5.0) -> None:
         self._client = client
+        self._read, self._write = call_options(deadline)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "FirestoreStore":
@@ -146,7 +148,7 @@ class FirestoreStore:
             client._emulator_host = host  # noqa: SLF001
         else:
             client = firestore.Client(project=settings.project)
-        return cls(client)
+        return cls(client, settings.z3_store_deadline_seconds)
 
     @property
     def client(self) -> firestore.Client:
@@ -159,14 +161,14 @@ class FirestoreStore:
     def get(self, path: str) -> dict[str, Any] | None:
         ref = self._doc(path)
         with unavailable_as_store_error("firestore get"):
-            return _snapshot_data(ref.get(**_READ))
+            return _snapshot_data(ref.get(**self._read))
 
     def get_many(self, paths: Sequence[str]) -> dict[str, dict[str, Any] | None]:
         refs = {path: self._doc(path) for path in paths}
         found: dict[str, dict[str, Any] | None] = {}
         if refs:
             with unavailable_as_store_error("firestore get_many"):
-                for snapshot in self._client.get_all(list(refs.values()), **_READ):
+                for snapshot in self._client.get_all(list(refs.values()), **self._read):
                     found[snapshot.reference.path] = _snapshot_data(snapshot)
         return {path: found.get(ref.path) for path, ref in refs.items()}
 
@@ -174,14 +176,14 @@ class FirestoreStore:
         ref = self._doc(path)
         payload = to_firestore(data)
         with unavailable_as_store_error("firestore set"):
-            ref.set(payload, merge=merge, **_WRITE)
+            ref.set(payload, merge=merge, **self._write)
 
     def create(self, path: str, data: dict[str, Any]) -> bool:
         ref = self._doc(path)
         payload = to_firestore(data)
         try:
             with unavailable_as_store_error("firestore create"):
-                ref.create(payload, **_WRITE)
+                ref.create(payload, **self._write)
         except gex.AlreadyExists:
             return False
         return True
@@ -191,14 +193,14 @@ class FirestoreStore:
         payload = _update_data(data)
         try:
             with unavailable_as_store_error("firestore update"):
-                ref.update(payload, **_WRITE)
+                ref.update(payload, **self._write)
         except gex.NotFound as exc:
             raise NotFound(path) from exc
 
     def delete(self, path: str) -> None:
         ref = self._doc(path)
         with unavailable_as_store_error("firestore delete"):
-            ref.delete(**_WRITE)
+            ref.delete(**self._write)
 
     # -- queries -----------------------------------------------------------------------------
     def _build(self, query: Query) -> Any:
@@ -232,7 +234,7 @@ class FirestoreStore:
     def query(self, query: Query) -> list[Document]:
         q = self._build(query)
         with unavailable_as_store_error("firestore query"):
-            return [Document(s.reference.path, from_firestore(s.to_dict() or {})) for s in q.stream(**_READ)]
+            return [Document(s.reference.path, from_firestore(s.to_dict() or {})) for s in q.stream(**self._read)]
 
     def stream(self, query: Query, page_size: int = 300) -> Iterator[Document]:
         """Every result of ``query`` (up to its limit), fetched ``page_size`` at a time."""
@@ -283,7 +285,7 @@ class FirestoreStore:
     def list_collections(self, path: str | None = None) -> list[str]:
         parent = self._client if path is None else self._doc(path)
         with unavailable_as_store_error("firestore list_collections"):
-            return sorted(c.id for c in parent.collections(**_READ))
+            return sorted(c.id for c in parent.collections(**self._read))
 
     def close(self) -> None:
         self._client.close()
@@ -312,12 +314,12 @@ class FirestoreTransaction:
         self._tx = transaction
 
     def get(self, path: str) -> dict[str, Any] | None:
-        return _snapshot_data(self._store._doc(path).get(transaction=self._tx, **_READ))
+        return _snapshot_data(self._store._doc(path).get(transaction=self._tx, **self._store._read))
 
     def query(self, query: Query) -> list[Document]:
         q = self._store._build(query)
         return [Document(s.reference.path, from_firestore(s.to_dict() or {}))
-                for s in q.get(transaction=self._tx, **_READ)]
+                for s in q.get(transaction=self._tx, **self._store._read)]
 
     def set(self, path: str, data: dict[str, Any], *, merge: bool = False) -> None:
         self._tx.set(self._store._doc(path), to_firestore(data), merge=merge)
@@ -371,7 +373,7 @@ class FirestoreBatch:
             return
         try:
             with unavailable_as_store_error("firestore batch"):
-                self._batch.commit(**_WRITE)
+                self._batch.commit(**self._store._write)
         except gex.NotFound as exc:
             raise NotFound(str(exc.message)) from exc
         except gex.AlreadyExists as exc:  # a create() of the batch: nothing was written

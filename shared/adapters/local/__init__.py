@@ -11,7 +11,7 @@ from shared.config import Settings
 def _db(settings: Settings):
     from shared.adapters.local.db import database
 
-    return database(settings.z3_data_dir)
+    return database(settings.z3_data_dir, busy_timeout=settings.z3_store_deadline_seconds)
 
 
 def build_store(settings: Settings):

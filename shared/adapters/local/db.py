@@ -52,8 +52,10 @@ CREATE INDEX IF NOT EXISTS tasks_due ON tasks (status, next_attempt_at);
 
 
 class LocalDatabase:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = 5.0) -> None:
         self.path = Path(path)
+        # how long a statement waits for another connection's lock before StoreUnavailable (503)
+        self.busy_timeout = busy_timeout
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -64,10 +66,11 @@ class LocalDatabase:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA busy_timeout=30000")
+                conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"local database unavailable: {exc}") from exc
             self._local.conn = conn
@@ -116,13 +119,13 @@ _databases: dict[Path, LocalDatabase] = {}
 _databases_lock = threading.Lock()
 
 
-def database(data_dir: Path) -> LocalDatabase:
-    """The shared database of one data directory (one per process)."""
+def database(data_dir: Path, busy_timeout: float = 5.0) -> LocalDatabase:
+    """The shared database of one data directory (one per process; the first caller's timeout)."""
     path = (Path(data_dir) / "z3.db").resolve()
     with _databases_lock:
         db = _databases.get(path)
         if db is None:
-            db = _databases[path] = LocalDatabase(path)
+            db = _databases[path] = LocalDatabase(path, busy_timeout)
         return db
 
 

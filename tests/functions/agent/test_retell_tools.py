@@ -191,6 +191,26 @@ def test_unknown_tools_and_bad_arguments_get_a_sentence_not_a_500(client, settin
     assert appointments(ports) == []
 
 
+@pytest.mark.parametrize("start", ["9999-12-31T23:30", "9999-12-31T10:00:00-07:00", "0001-01-01T00:00:00-12:00",
+                                   "2031-03-05T14:00:00-07:00"])
+def test_a_booking_beyond_any_horizon_gets_a_sentence(client, settings, ports, ai_call, start):
+    """The model composes these arguments: a date at the calendar's limits overflowed (500), so
+    the agent had nothing to say. Now it hears why and what to do."""
+    _sid, call = ai_call
+    status, answer = tool(client, settings, call, "book_appointment", start=start, name="Pat")
+    assert status == 200
+    assert answer["error"] == "That date is more than a year from today; use one of the times check_availability gave."
+    assert appointments(ports) == []
+
+
+@pytest.mark.parametrize("date", ["9999-12-31", "0001-01-01"])
+def test_availability_on_a_date_at_the_calendar_limits_says_nothing_is_open(client, settings, ai_call, date):
+    _sid, call = ai_call
+    status, answer = tool(client, settings, call, "check_availability", date=date)
+    assert status == 200 and answer["slots"] == []
+    assert answer["result"].startswith("There are no open appointment times on ")
+
+
 def test_a_call_we_do_not_know_gets_a_sentence(client, settings, ai_call):
     _sid, call = ai_call
     status, answer = tool(client, settings, {**call, "call_id": "web_call_1", "metadata": {}}, "check_availability")
