@@ -112,7 +112,9 @@ def cmd_queue(args: argparse.Namespace) -> int:
     db = database(ports.settings.z3_data_dir)
     for table in ("outbox", "tasks"):
         rows = db.read(f"SELECT status, COUNT(*) FROM {table} GROUP BY status")
-        _out(f"{table}: " + (", ".join(f"{s} {n}" for s, n in rows) or "empty"))
+        # 'leased': a dispatcher is delivering it now (redelivered if its lease runs out)
+        labels = {"leased": "in flight"}
+        _out(f"{table}: " + (", ".join(f"{labels.get(s, s)} {n}" for s, n in rows) or "empty"))
         what = "topic || ' -> ' || subscriber" if table == "outbox" else "name || ' -> ' || target"
         dead = db.read(f"SELECT {what}, attempts, last_error FROM {table} WHERE status = 'dead' LIMIT 20")
         for what, attempts, error in dead:
