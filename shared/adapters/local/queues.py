@@ -6,7 +6,10 @@ format production uses:
 
 * events: a binary-mode CloudEvent ``google.cloud.pubsub.topic.v1.messagePublished`` whose body
   is Pub/Sub's push body (what Eventarc sends a gen2 function);
-* tasks: an HTTP POST of the task body with Cloud Tasks' ``X-CloudTasks-*`` headers.
+* tasks: an HTTP POST of the task body with Cloud Tasks' ``X-CloudTasks-*`` headers;
+
+each signed with the data directory's delivery key (``shared.webhooks.invoker``), which the
+workers require, as Cloud Tasks and Eventarc attach an OIDC token.
 
 A 2xx answer acknowledges; anything else (or no answer) is retried with exponential backoff,
 like Pub/Sub push and Cloud Tasks do. After ``max_attempts`` the row is parked as ``dead``
@@ -37,6 +40,7 @@ from shared.adapters.local.db import LocalDatabase
 from shared.config import Settings
 from shared.events import PUBSUB_EVENT_TYPE, push_body, subscribers
 from shared.ports import TaskRef
+from shared.webhooks.invoker import DELIVERY_HEADER, delivery_key, sign_delivery
 
 log = logging.getLogger("z3.local.dispatcher")
 
@@ -136,6 +140,7 @@ class Dispatcher:
                  lease_seconds: float = LEASE_SECONDS) -> None:
         self._db = db
         self._lease = lease_seconds
+        self._key = delivery_key(settings.z3_data_dir)
         self._settings = settings
         self._post = poster or requests_poster()
         self._backoff = backoff or Backoff()
@@ -164,7 +169,7 @@ class Dispatcher:
                              f"{self._settings.topic_id(topic)}",
                 "ce-time": message["publishTime"],
             }
-            ok, error = self._deliver(self._settings.function_url(subscriber), bytes(body), headers)
+            ok, error = self._deliver(subscriber, bytes(body), headers)
             acked += self._settle("outbox", "seq", seq, token, attempts, ok, error)
         for _ in range(self._batch):
             claimed = self._claim("tasks", "name", "name, target, body, headers, attempts", now)
@@ -178,7 +183,7 @@ class Dispatcher:
                 "X-CloudTasks-TaskRetryCount": str(attempts - 1),
                 "X-CloudTasks-TaskExecutionCount": str(attempts - 1),
             }
-            ok, error = self._deliver(self._settings.function_url(target), bytes(body), headers)
+            ok, error = self._deliver(target, bytes(body), headers)
             acked += self._settle("tasks", "name", name, token, attempts, ok, error)
         return acked
 
@@ -202,9 +207,10 @@ class Dispatcher:
             ).fetchone()
         return None if row is None else (token, row)
 
-    def _deliver(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[bool, str | None]:
+    def _deliver(self, function: str, body: bytes, headers: dict[str, str]) -> tuple[bool, str | None]:
+        headers = {**headers, DELIVERY_HEADER: sign_delivery(self._key, function, body)}
         try:
-            status = self._post(url, body, headers)
+            status = self._post(self._settings.function_url(function), body, headers)
         except Exception as exc:  # noqa: BLE001 - any transport failure means "retry later"
             return False, f"{type(exc).__name__}"
         return (200 <= status < 300), (None if 200 <= status < 300 else f"HTTP {status}")
