@@ -80,6 +80,14 @@ class Settings(BaseModel):
     z3_topic_prefix: str = Field(default="z3-", alias="Z3_TOPIC_PREFIX")
     z3_tasks_queue: str = Field(default="z3-default", alias="Z3_TASKS_QUEUE")
     z3_tasks_service_account: str | None = Field(default=None, alias="Z3_TASKS_SERVICE_ACCOUNT")
+    # Who may call the workers (shared.webhooks.invoker checks the OIDC token's email): Cloud
+    # Scheduler's account (default: the tasks account, which terraform uses for the jobs) and the
+    # Eventarc trigger's account of the Pub/Sub subscribers.
+    z3_scheduler_invoker: str | None = Field(default=None, alias="Z3_SCHEDULER_INVOKER")
+    z3_events_invoker: str | None = Field(default=None, alias="Z3_EVENTS_INVOKER")
+    # This function's own Cloud Run URL (https://<service>-<project number>.<region>.run.app):
+    # the audience Eventarc and Cloud Scheduler put in their tokens, accepted beside function_url.
+    z3_function_run_url: str | None = Field(default=None, alias="Z3_FUNCTION_RUN_URL")
     z3_kms_key: str | None = Field(default=None, alias="Z3_KMS_KEY")
     # Emulators / loopback sandboxes. Google's own libraries also read the first three.
     firestore_emulator_host: str | None = Field(default=None, alias="FIRESTORE_EMULATOR_HOST")
@@ -146,6 +154,14 @@ class Settings(BaseModel):
         path segment; webhook signatures are computed over this URL, never over the request's
         own scheme and host (Google's front end rewrites them)."""
         return f"{self.public_base_url.rstrip('/')}/{function_name}"
+
+    def invoker(self, kind: Literal["tasks", "scheduler", "events"]) -> str | None:
+        """The service account whose OIDC token a worker of this kind accepts."""
+        if kind == "events":
+            return self.z3_events_invoker
+        if kind == "scheduler":
+            return self.z3_scheduler_invoker or self.z3_tasks_service_account
+        return self.z3_tasks_service_account
 
     def topic_id(self, topic: str) -> str:
         return f"{self.z3_topic_prefix}{topic}".replace(".", "-")

@@ -1,4 +1,6 @@
 # One Cloud Function (gen2) per entry of var.functions, each with its own service account.
+data "google_project" "this" {}
+
 # IAM is granted on the resource (topic, queue, bucket, key, function), never project-wide, and
 # never to the default compute account.
 resource "google_service_account" "fn" {
@@ -41,6 +43,11 @@ resource "google_cloudfunctions2_function" "fn" {
       Z3_BUCKET                = google_storage_bucket.data.name
       Z3_TASKS_QUEUE           = google_cloud_tasks_queue.default.name
       Z3_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
+      Z3_SCHEDULER_INVOKER     = google_service_account.tasks_invoker.email
+      # the Eventarc trigger below runs as the function's own account
+      Z3_EVENTS_INVOKER = google_service_account.fn[each.key].email
+      # the audience Eventarc and Scheduler put in their tokens (the function's Cloud Run URL)
+      Z3_FUNCTION_RUN_URL = "https://${replace(each.key, "_", "-")}-${data.google_project.this.number}.${var.region}.run.app"
       Z3_KMS_KEY               = google_kms_crypto_key.data.id
     }
     # Secrets (TWILIO_AUTH_TOKEN, ...) are mounted from Secret Manager per function in secrets.tf
@@ -64,6 +71,15 @@ resource "google_cloud_run_service_iam_member" "public" {
   location = var.region
   role     = "roles/run.invoker"
   member   = "allUsers"
+}
+
+# The Eventarc trigger of a subscriber pushes with the function's own account.
+resource "google_cloud_run_service_iam_member" "events" {
+  for_each = { for k, v in var.functions : k => v if v.kind == "event" }
+  service  = google_cloudfunctions2_function.fn[each.key].name
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
 
 # Scheduled functions are invoked by Cloud Scheduler with the same identity.

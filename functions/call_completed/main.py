@@ -18,4 +18,4 @@ def _handle(message, message_id: str) -> None:
 def call_completed(cloud_event):
     from shared.voice.events import CallCompleted
 
-    consume(cloud_event, CallCompleted, _handle)
+    consume(cloud_event, CallCompleted, _handle, function="call_completed")

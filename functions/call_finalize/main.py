@@ -1,11 +1,12 @@
 """call_finalize: Cloud Tasks target, the backstop that completes an AI call whose analysis never
 arrived (see shared.voice.finalize). Only the tasks invoker's OIDC token can call it (IAM on the
-function); raise to retry, answer 2xx when done."""
+function; shared.worker checks the token again); raise to retry, answer 2xx when done."""
 
 import functions_framework
 
 from shared import runtime
-from shared.http import Incoming, Reply, handle
+from shared.http import Incoming, Reply
+from shared.worker import handle_worker
 from shared.voice.finalize import FinalizeRequest, finalize_call
 
 
@@ -16,4 +17,4 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def call_finalize(request):
-    return handle(request, "call_finalize", handler=_handle)
+    return handle_worker(request, "call_finalize", handler=_handle)

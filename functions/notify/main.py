@@ -1,6 +1,6 @@
 """notify: the Cloud Tasks target that sends the business's notification emails
 (``shared.notifications.NotifyRequest`` as the JSON body). Only the tasks invoker's OIDC token
-can call it (IAM on the function).
+can call it (IAM on the function; shared.worker checks the token again).
 
 Raise to retry, return to acknowledge:
 
@@ -16,7 +16,8 @@ The Resend SDK and the templates are loaded while the instance starts, not by th
 import functions_framework
 
 from shared import runtime
-from shared.http import Incoming, Reply, handle
+from shared.http import Incoming, Reply
+from shared.worker import handle_worker
 from shared.logging import get_logger
 from shared.email import render
 from shared.providers import resend as resend_provider
@@ -41,4 +42,4 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def notify(request):
-    return handle(request, "notify", handler=_handle)
+    return handle_worker(request, "notify", handler=_handle)

@@ -1,12 +1,13 @@
 """recording_ingest: Cloud Tasks target that copies a Twilio recording into our storage and
-deletes Twilio's copy. Only the tasks invoker's OIDC token can call it (IAM on the function);
+deletes Twilio's copy. Only the tasks invoker's OIDC token can call it (IAM on the function; shared.worker checks the token again);
 raise to retry, answer 2xx when done."""
 
 import functions_framework
 import twilio.rest  # noqa: F401  (its Twilio client: imported at instance start-up, not per task)
 
 from shared import runtime
-from shared.http import Incoming, Reply, handle
+from shared.http import Incoming, Reply
+from shared.worker import handle_worker
 from shared.voice.ingest import ingest_recording
 from shared.voice.params import IngestRequest
 
@@ -22,4 +23,4 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def recording_ingest(request):
-    return handle(request, "recording_ingest", handler=_handle)
+    return handle_worker(request, "recording_ingest", handler=_handle)

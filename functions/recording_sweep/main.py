@@ -1,11 +1,12 @@
-"""recording_sweep: Cloud Scheduler target (OIDC, IAM on the function, like the task targets)
-that re-queues ``recording_ingest`` for recordings a lost callback left at Twilio
+"""recording_sweep: Cloud Scheduler target (OIDC, IAM on the function, like the task targets;
+shared.worker checks the token again) that re-queues ``recording_ingest`` for recordings a lost callback left at Twilio
 (``shared.voice.sweep``). Answers what it found; 503 when Twilio or the store is down."""
 
 import functions_framework
 
 from shared import runtime
-from shared.http import Incoming, Reply, handle
+from shared.http import Incoming, Reply
+from shared.worker import handle_worker
 
 
 def _handle(req: Incoming) -> Reply:
@@ -16,4 +17,4 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def recording_sweep(request):
-    return handle(request, "recording_sweep", handler=_handle)
+    return handle_worker(request, "recording_sweep", handler=_handle, invoker="scheduler", json_body=False)

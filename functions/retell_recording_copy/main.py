@@ -1,11 +1,12 @@
 """retell_recording_copy: Cloud Tasks target that copies a Retell recording (its signed URL
 lives ~10 minutes) into our storage. Only the tasks invoker's OIDC token can call it (IAM on
-the function); raise to retry, answer 2xx when done."""
+the function; shared.worker checks the token again); raise to retry, answer 2xx when done."""
 
 import functions_framework
 
 from shared import runtime
-from shared.http import Incoming, Reply, handle
+from shared.http import Incoming, Reply
+from shared.worker import handle_worker
 
 
 def _handle(req: Incoming) -> Reply:
@@ -26,4 +27,4 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def retell_recording_copy(request):
-    return handle(request, "retell_recording_copy", handler=_handle)
+    return handle_worker(request, "retell_recording_copy", handler=_handle)

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
+from tests.functions.local import worker_headers
 from tests.functions.voice.support import CALLER, NUMBER, TENANT, seed
 
 TWILIO_FUNCTIONS = ("voice_answer", "voice_ivr", "voice_status", "sms_inbound", "sms_status")
@@ -138,7 +139,7 @@ def test_email_events_never_fail_on_signed_garbage(client, settings, business, b
 def test_task_targets_never_fail_on_unreadable_tasks(client, business, function, body):
     """A task body that can never be processed is acknowledged or refused, not retried for ever
     with a 500 (Cloud Tasks retries any non-2xx; 4xx is logged as the sender's fault)."""
-    response = client(function).post("/", data=body, headers={"Content-Type": "application/json"})
+    response = client(function).post("/", data=body, headers=worker_headers(function, body))
     _no_server_error(response, f"{function} {body!r}")
 
 

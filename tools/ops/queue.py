@@ -27,6 +27,9 @@ _SOURCES = (  # (table, id prefix, id column, what it goes to)
     ("tasks", "task", "name", "target"),
 )
 
+# 'leased': a dispatcher is delivering it now (redelivered if its lease runs out)
+_STATE_LABELS = {"leased": "in flight"}
+
 
 def _db(ports: Ports) -> LocalDatabase:
     if not ports.settings.is_local:
@@ -56,13 +59,14 @@ def list_(args: argparse.Namespace, ports: Ports) -> int:
         out_json({"counts": counts, "items": items})
         return 0
     for table, by_status in counts.items():
-        out(f"{table}: " + (", ".join(f"{s} {n}" for s, n in sorted(by_status.items())) or "empty"))
+        out(f"{table}: " + (", ".join(f"{_STATE_LABELS.get(s, s)} {n}" for s, n in sorted(by_status.items()))
+                            or "empty"))
     if not items:
         out(f"no {args.state or 'pending or dead'} items")
         return 0
     out(f"{'ID':<48} {'TARGET':<36} {'STATE':<8} {'TRIES':>5}  {'NEXT ATTEMPT (UTC)':<25} LAST ERROR")
     for i in items:
-        out(f"{i['id']:<48} {i['target']:<36} {i['state']:<8} {i['attempts']:>5}  "
+        out(f"{i['id']:<48} {i['target']:<36} {_STATE_LABELS.get(i['state'], i['state']):<8} {i['attempts']:>5}  "
             f"{i['next_attempt_at'] or '-':<25} {i['last_error'] or '-'}")
     return 0
 

@@ -1,5 +1,8 @@
 """The embedded backend's one SQLite database: documents, the event outbox and the task queue.
 
+Outbox and task rows move ``pending`` -> ``leased`` (one dispatcher is delivering it until
+``next_attempt_at``, the lease's expiry) -> ``done`` | ``pending`` (retry) | ``dead``.
+
 One connection per thread (SQLite connections are not shared across threads), WAL journal so
 readers never block the writer, and ``BEGIN IMMEDIATE`` for every write transaction so two
 writers serialise instead of failing half way.
@@ -32,6 +35,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_at REAL NOT NULL,
     status          TEXT NOT NULL DEFAULT 'pending',
     last_error      TEXT,
+    lease_token     TEXT,
     created_at      REAL NOT NULL,
     UNIQUE (message_id, subscriber)
 );
@@ -45,6 +49,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     next_attempt_at REAL NOT NULL,
     status          TEXT NOT NULL DEFAULT 'pending',
     last_error      TEXT,
+    lease_token     TEXT,
     created_at      REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tasks_due ON tasks (status, next_attempt_at);
@@ -61,6 +66,19 @@ class LocalDatabase:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self.connection().executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added after a data directory was created (``CREATE TABLE IF NOT EXISTS``
+        leaves an existing table as it was)."""
+        conn = self.connection()
+        for table, column, kind in (("outbox", "lease_token", "TEXT"), ("tasks", "lease_token", "TEXT")):
+            if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                try:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

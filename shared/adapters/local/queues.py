@@ -6,11 +6,23 @@ format production uses:
 
 * events: a binary-mode CloudEvent ``google.cloud.pubsub.topic.v1.messagePublished`` whose body
   is Pub/Sub's push body (what Eventarc sends a gen2 function);
-* tasks: an HTTP POST of the task body with Cloud Tasks' ``X-CloudTasks-*`` headers.
+* tasks: an HTTP POST of the task body with Cloud Tasks' ``X-CloudTasks-*`` headers;
+
+each signed with the data directory's delivery key (``shared.webhooks.invoker``), which the
+workers require, as Cloud Tasks and Eventarc attach an OIDC token.
 
 A 2xx answer acknowledges; anything else (or no answer) is retried with exponential backoff,
 like Pub/Sub push and Cloud Tasks do. After ``max_attempts`` the row is parked as ``dead``
 (visible to ``scripts/ops queue``), never silently dropped.
+
+Any number of dispatchers (threads, processes) may run on one database: a row is delivered only
+by the one that **claimed** it, in a single ``UPDATE`` (status ``leased``, a fresh lease token,
+``next_attempt_at`` moved to the lease's expiry, ``attempts`` counted). Settling the row (done,
+retry, dead) only takes effect while the token still matches. A lease that expires (its
+dispatcher died mid-delivery) makes the row due again, so it is redelivered: at least once,
+never twice at the same time. The lease (``LEASE_SECONDS``) is longer than a delivery can take
+(``DELIVERY_TIMEOUT`` for the connection plus as much again for the answer, with margin), so a
+slow but live delivery is not handed to a second dispatcher.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from shared.adapters.local.db import LocalDatabase
 from shared.config import Settings
 from shared.events import PUBSUB_EVENT_TYPE, push_body, subscribers
 from shared.ports import TaskRef
+from shared.webhooks.invoker import DELIVERY_HEADER, delivery_key, sign_delivery
 
 log = logging.getLogger("z3.local.dispatcher")
 
@@ -89,7 +102,14 @@ class LocalTaskQueue:
             return TaskRef(name=task_name, created=cur.rowcount == 1)
 
 
-def requests_poster(timeout: float = 30.0) -> Poster:
+# requests applies a timeout to connecting and to each wait for the answer's bytes.
+DELIVERY_TIMEOUT = 30.0
+# Longer than connecting plus answering (2 x DELIVERY_TIMEOUT) with a margin: a live delivery
+# keeps its row; only a dead dispatcher's row is taken over.
+LEASE_SECONDS = 4 * DELIVERY_TIMEOUT
+
+
+def requests_poster(timeout: float = DELIVERY_TIMEOUT) -> Poster:
     import requests
 
     session = requests.Session()
@@ -116,8 +136,11 @@ class Dispatcher:
     """Delivers due outbox rows and tasks. ``run_once`` for tests, ``start`` for the dev stack."""
 
     def __init__(self, db: LocalDatabase, settings: Settings, poster: Poster | None = None,
-                 backoff: Backoff | None = None, batch_size: int = 50) -> None:
+                 backoff: Backoff | None = None, batch_size: int = 50,
+                 lease_seconds: float = LEASE_SECONDS) -> None:
         self._db = db
+        self._lease = lease_seconds
+        self._key = delivery_key(settings.z3_data_dir)
         self._settings = settings
         self._post = poster or requests_poster()
         self._backoff = backoff or Backoff()
@@ -128,14 +151,14 @@ class Dispatcher:
 
     # -- one pass ------------------------------------------------------------------------------
     def run_once(self, now: float | None = None) -> int:
-        """Deliver what is due; returns how many deliveries were acknowledged."""
-        now = _now() if now is None else now
+        """Deliver what is due (up to ``batch_size`` rows of each table, each claimed before it
+        is delivered); returns how many deliveries were acknowledged."""
         acked = 0
-        for seq, topic, subscriber, body, attempts in self._db.read(
-            "SELECT seq, topic, subscriber, body, attempts FROM outbox"
-            " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-            (now, self._batch),
-        ):
+        for _ in range(self._batch):
+            claimed = self._claim("outbox", "seq", "seq, topic, subscriber, body, attempts", now)
+            if claimed is None:
+                break
+            token, (seq, topic, subscriber, body, attempts) = claimed
             message = json.loads(body)["message"]
             headers = {
                 "Content-Type": "application/json",
@@ -146,61 +169,94 @@ class Dispatcher:
                              f"{self._settings.topic_id(topic)}",
                 "ce-time": message["publishTime"],
             }
-            ok, error = self._deliver(self._settings.function_url(subscriber), bytes(body), headers)
-            acked += self._settle("outbox", "seq", seq, attempts, ok, error)
-        for name, target, body, headers_json, attempts in self._db.read(
-            "SELECT name, target, body, headers, attempts FROM tasks"
-            " WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-            (now, self._batch),
-        ):
+            ok, error = self._deliver(subscriber, bytes(body), headers)
+            acked += self._settle("outbox", "seq", seq, token, attempts, ok, error)
+        for _ in range(self._batch):
+            claimed = self._claim("tasks", "name", "name, target, body, headers, attempts", now)
+            if claimed is None:
+                break
+            token, (name, target, body, headers_json, attempts) = claimed
             headers = {
                 **json.loads(headers_json),
                 "X-CloudTasks-QueueName": self._settings.z3_tasks_queue,
                 "X-CloudTasks-TaskName": name,
-                "X-CloudTasks-TaskRetryCount": str(attempts),
-                "X-CloudTasks-TaskExecutionCount": str(attempts),
+                "X-CloudTasks-TaskRetryCount": str(attempts - 1),
+                "X-CloudTasks-TaskExecutionCount": str(attempts - 1),
             }
-            ok, error = self._deliver(self._settings.function_url(target), bytes(body), headers)
-            acked += self._settle("tasks", "name", name, attempts, ok, error)
+            ok, error = self._deliver(target, bytes(body), headers)
+            acked += self._settle("tasks", "name", name, token, attempts, ok, error)
         return acked
 
-    def _deliver(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[bool, str | None]:
+    def _claim(self, table: str, key: str, columns: str, now: float | None) -> tuple[str, tuple] | None:
+        """Lease the next due row (pending and due, or leased with an expired lease) in one
+        UPDATE; its ``attempts`` count this delivery. None when nothing is due."""
+        token = uuid.uuid4().hex
+        at = _now() if now is None else now
+        with self._db.write() as conn:
+            # A row whose every attempt died with its dispatcher is parked, not leased for ever.
+            conn.execute(f"UPDATE {table} SET status = 'dead', last_error = 'lease expired', lease_token = NULL"
+                         f" WHERE status = 'leased' AND next_attempt_at <= ? AND attempts >= ?",
+                         (at, self._backoff.max_attempts))
+            row = conn.execute(
+                f"UPDATE {table} SET status = 'leased', lease_token = ?, next_attempt_at = ?,"
+                f" attempts = attempts + 1"
+                f" WHERE {key} = (SELECT {key} FROM {table} WHERE status IN ('pending', 'leased')"
+                f" AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 1)"
+                f" RETURNING {columns}",
+                (token, _now() + self._lease, at),
+            ).fetchone()
+        return None if row is None else (token, row)
+
+    def _deliver(self, function: str, body: bytes, headers: dict[str, str]) -> tuple[bool, str | None]:
+        headers = {**headers, DELIVERY_HEADER: sign_delivery(self._key, function, body)}
         try:
-            status = self._post(url, body, headers)
+            status = self._post(self._settings.function_url(function), body, headers)
         except Exception as exc:  # noqa: BLE001 - any transport failure means "retry later"
             return False, f"{type(exc).__name__}"
         return (200 <= status < 300), (None if 200 <= status < 300 else f"HTTP {status}")
 
-    def _settle(self, table: str, key: str, value: object, attempts: int, ok: bool, error: str | None) -> int:
-        attempts += 1
+    def _settle(self, table: str, key: str, value: object, token: str, attempts: int, ok: bool,
+                error: str | None) -> int:
+        """Record the outcome, if the lease is still ours (after it expired, the row belongs to
+        whichever dispatcher claimed it next; this outcome is then only logged)."""
+        held = f"{key} = ? AND status = 'leased' AND lease_token = ?"
         with self._db.write() as conn:
             if ok:
-                conn.execute(f"UPDATE {table} SET status = 'done', attempts = ?, last_error = NULL WHERE {key} = ?",
-                             (attempts, value))
+                cur = conn.execute(f"UPDATE {table} SET status = 'done', last_error = NULL, lease_token = NULL"
+                                   f" WHERE {held}", (value, token))
+                if cur.rowcount == 0:
+                    log.warning("delivered after the lease expired", extra={"table": table})
                 return 1
             status = "dead" if attempts >= self._backoff.max_attempts else "pending"
-            conn.execute(
-                f"UPDATE {table} SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ? WHERE {key} = ?",
-                (status, attempts, error, _now() + self._backoff.delay(attempts), value),
+            cur = conn.execute(
+                f"UPDATE {table} SET status = ?, last_error = ?, next_attempt_at = ?, lease_token = NULL"
+                f" WHERE {held}",
+                (status, error, _now() + self._backoff.delay(attempts), value, token),
             )
-        log.warning("delivery failed, will retry", extra={"table": table, "attempt": attempts, "error": error})
+        if cur.rowcount:
+            log.warning("delivery failed, will retry", extra={"table": table, "attempt": attempts, "error": error})
         return 0
 
     def pending(self) -> int:
-        (a,), = self._db.read("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
-        (b,), = self._db.read("SELECT COUNT(*) FROM tasks WHERE status = 'pending'")
+        """Rows not delivered yet: waiting or in flight."""
+        (a,), = self._db.read("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'leased')")
+        (b,), = self._db.read("SELECT COUNT(*) FROM tasks WHERE status IN ('pending', 'leased')")
         return a + b
 
     def drain(self, timeout: float = 10.0) -> int:
-        """Deliver until nothing is due (retries included) or the timeout passes."""
+        """Deliver until nothing is due (retries included) or in flight at another dispatcher,
+        or the timeout passes."""
         deadline = time.monotonic() + timeout
         total = 0
         while time.monotonic() < deadline:
             total += self.run_once()
+            soon = _now() + 1.0
             (due,), = self._db.read(
-                "SELECT (SELECT COUNT(*) FROM outbox WHERE status='pending' AND next_attempt_at <= ?)"
-                " + (SELECT COUNT(*) FROM tasks WHERE status='pending' AND next_attempt_at <= ?)",
-                (_now() + 1.0, _now() + 1.0))
+                "SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'leased'"
+                "        OR (status = 'pending' AND next_attempt_at <= ?))"
+                " + (SELECT COUNT(*) FROM tasks WHERE status = 'leased'"
+                "        OR (status = 'pending' AND next_attempt_at <= ?))",
+                (soon, soon))
             if not due:
                 return total
             time.sleep(0.02)

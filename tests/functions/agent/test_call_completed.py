@@ -9,6 +9,7 @@ import pytest
 
 from shared.events import PUBSUB_EVENT_TYPE, push_body
 from shared.voice.events import CallCompleted
+from tests.functions.local import worker_headers
 from tests.functions.agent.support import analyzed, call_doc, drain, ended, event, start_ai_call, tasks, tool
 from tests.functions.voice.support import CALLER, TENANT, DownStore
 
@@ -22,7 +23,8 @@ def deliver(client, message: CallCompleted | bytes, message_id: str = "m-1"):
                "ce-type": PUBSUB_EVENT_TYPE,
                "ce-source": "//pubsub.googleapis.com/projects/z3-local/topics/z3-call-completed",
                "ce-time": "2026-03-02T17:05:00.000Z"}
-    return client("call_completed").post("/", data=json.dumps(body), headers=headers)
+    raw = json.dumps(body).encode()
+    return client("call_completed").post("/", data=raw, headers=worker_headers("call_completed", raw, headers))
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.functions.local import worker_headers
 from tests.functions.voice.support import call_doc, post
 from tests.functions.voice.test_voice_status import SEQUENCE, _completed_events, _finalize_tasks, status
 
@@ -17,7 +18,7 @@ def test_the_backstop_recovers_what_retell_has_when_its_webhooks_were_lost(clien
         post(client, settings, "voice_status", status(sid, call_status, seconds, **extra))
     retell_sandbox.end_call(call["call_id"], **analyzed(call, recording_url=audio_host.url_for(call["call_id"])))
     [(_name, body, _due)] = _finalize_tasks(settings)
-    response = client("call_finalize").post("/", data=body, headers={"Content-Type": "application/json"})
+    response = client("call_finalize").post("/", data=body, headers=worker_headers("call_finalize", body))
     assert response.get_json() == {"result": "recovered from Retell"}
     doc = call_doc(ports, sid)
     assert doc["summary"] == "The caller booked a water heater repair for Thursday at 2 PM."
@@ -38,6 +39,6 @@ def test_the_backstop_publishes_what_is_known_when_retell_is_down(client, settin
         post(client, settings, "voice_status", status(sid, call_status, seconds, **extra))
     retell_sandbox.outage("error")
     [(_name, body, _due)] = _finalize_tasks(settings)
-    response = client("call_finalize").post("/", data=body, headers={"Content-Type": "application/json"})
+    response = client("call_finalize").post("/", data=body, headers=worker_headers("call_finalize", body))
     assert response.get_json() == {"result": "published"}
     assert call_doc(ports, sid)["completed_without_analysis"] is True

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.functions.local import worker_headers
 from tests.functions.agent.support import (
     TRANSCRIPT, analyzed, call_doc, drain, ended, event, outbox, post_retell, retell_signature, stale_ms,
     start_ai_call, tasks,
@@ -206,11 +207,11 @@ def test_the_copy_is_idempotent_and_raises_when_the_download_fails(client, setti
     event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
     body = _copy_task(settings, call)
     worker = client("retell_recording_copy")
-    assert worker.post("/", data=body, headers={"Content-Type": "application/json"}).status_code == 503
+    assert worker.post("/", data=body, headers=worker_headers("retell_recording_copy", body)).status_code == 503
     assert "recordings" not in call_doc(ports, sid)
     audio_host.fail(call["call_id"], None)
-    first = worker.post("/", data=body, headers={"Content-Type": "application/json"})
-    again = worker.post("/", data=body, headers={"Content-Type": "application/json"})
+    first = worker.post("/", data=body, headers=worker_headers("retell_recording_copy", body))
+    again = worker.post("/", data=body, headers=worker_headers("retell_recording_copy", body))
     assert first.status_code == again.status_code == 200
     assert (first.get_json()["downloaded"], again.get_json()["downloaded"]) == (True, False)
     assert len(call_doc(ports, sid)["recordings"]) == 1
@@ -222,8 +223,8 @@ def test_an_expired_url_is_refreshed_from_retell(client, settings, ports, ai_cal
     audio_host.fail("expired", 403)
     retell_sandbox.calls[call["call_id"]]["recording_url"] = audio_host.url_for(call["call_id"])
     event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for("expired")))
-    response = client("retell_recording_copy").post("/", data=_copy_task(settings, call),
-                                                     headers={"Content-Type": "application/json"})
+    body = _copy_task(settings, call)
+    response = client("retell_recording_copy").post("/", data=body, headers=worker_headers("retell_recording_copy", body))
     assert response.status_code == 200, response.get_data(as_text=True)
     assert call_doc(ports, sid)["recordings"][0]["source"] == "retell"
     assert any(r.path == f"/v2/get-call/{call['call_id']}" for r in retell_sandbox.received)
@@ -233,8 +234,8 @@ def test_a_recording_that_is_not_audio_is_refused(client, settings, ports, ai_ca
     sid, call = ai_call
     audio_host.add(call["call_id"], b"<html>login</html>", content_type="text/html")
     event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
-    response = client("retell_recording_copy").post("/", data=_copy_task(settings, call),
-                                                     headers={"Content-Type": "application/json"})
+    body = _copy_task(settings, call)
+    response = client("retell_recording_copy").post("/", data=body, headers=worker_headers("retell_recording_copy", body))
     assert response.status_code >= 500  # retried by the queue; nothing stored
     assert "recordings" not in call_doc(ports, sid)
     assert ports.blobs().list(f"tenants/{TENANT}/recordings/{sid}/") == []
@@ -245,11 +246,14 @@ def test_the_copy_answers_503_when_the_store_is_down(client, settings, ports, ai
     event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
     body = _copy_task(settings, call)
     ports.provide(store=DownStore())
-    assert client("retell_recording_copy").post("/", data=body).status_code == 503
+    assert client("retell_recording_copy").post(
+        "/", data=body, headers=worker_headers("retell_recording_copy", body)).status_code == 503
 
 
 def test_a_bad_copy_task_is_400(client, settings, business):
-    assert client("retell_recording_copy").post("/", data=b'{"tenant_id": 1}').status_code == 400
+    body = b'{"tenant_id": 1}'
+    assert client("retell_recording_copy").post(
+        "/", data=body, headers=worker_headers("retell_recording_copy", body)).status_code == 400
 
 
 # --- transfer and chat events, as Retell sends them -------------------------------------------------

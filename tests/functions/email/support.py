@@ -37,8 +37,10 @@ def task(template: str = "call_summary", *, dedup_key: str = "call_summary:CA1",
 
 
 def post_task(client, body: bytes, *, name: str = "notify-test"):
-    return client("notify").post("/", data=body, headers={
-        "Content-Type": "application/json", "X-CloudTasks-TaskName": name, "X-CloudTasks-QueueName": "z3-default"})
+    from tests.functions.local import worker_headers
+
+    return client("notify").post("/", data=body, headers=worker_headers("notify", body, {
+        "X-CloudTasks-TaskName": name, "X-CloudTasks-QueueName": "z3-default"}))
 
 
 def post_webhook(client, hook) -> Any:

@@ -11,6 +11,7 @@ from shared.email import suppression
 from shared.email.addresses import address_hash
 from shared.email.suppression import SuppressionReason
 from tests.functions.email.support import (ADMIN, DISABLED, OWNER, STAFF, TENANT, body, emails, post_task, task)
+from tests.functions.local import worker_headers
 
 
 def test_call_summary_goes_to_owner_and_admins_once_each(client, business, resend, clock):
@@ -100,7 +101,7 @@ def test_resend_unreachable_answers_503(ports, settings, business, resend):
     runtime.use(Ports(Settings(**{**settings.model_dump(by_alias=True), "RESEND_API_URL": url}))
                 .provide(store=ports.store(), clock=ports.clock()))
     response = function_app("notify").test_client().post("/", data=task(to_email=OWNER),
-                                                         headers={"Content-Type": "application/json"})
+                                                         headers=worker_headers("notify", task(to_email=OWNER)))
     assert response.status_code == 503
     assert emails(business)[0]["status"] == "sending"
 
@@ -187,7 +188,7 @@ def test_a_refused_api_key_is_retried_not_dropped(ports, settings, business, res
     runtime.use(Ports(Settings(**{**settings.model_dump(by_alias=True), "RESEND_API_KEY": "re_wrong"}))
                 .provide(store=ports.store(), clock=ports.clock()))
     response = function_app("notify").test_client().post("/", data=task(to_email=OWNER),
-                                                         headers={"Content-Type": "application/json"})
+                                                         headers=worker_headers("notify", task(to_email=OWNER)))
     assert response.status_code == 503 and not resend.emails
     assert [r.status for r in resend.requests] == [403]
     assert emails(business)[0]["status"] == "sending"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.functions.local import worker_headers
 from tests.functions.voice.support import NUMBER, OPEN, TENANT, DownStore, call_doc, task_poster
 from tests.functions.voice.test_voice_status import queued_tasks, voicemail_call
 
 
 def sweep(client):
-    return client("recording_sweep").post("/", data=b"", headers={"Content-Type": "application/json"})
+    return client("recording_sweep").post("/", data=b"", headers=worker_headers("recording_sweep", b""))
 
 
 def left_at_twilio(twilio_sandbox, sid: str, *, minutes_ago: int, to: str = NUMBER) -> str:

@@ -10,6 +10,7 @@ import random
 
 import pytest
 
+from tests.functions.local import worker_headers
 from tests.functions.voice.support import (
     ACCOUNT, DANA, NUMBER, OPEN, TENANT, DownStore, call_doc, call_params, new_call_sid, new_recording_sid, post,
     set_voice, task_poster, twiml,
@@ -181,7 +182,8 @@ def test_recording_callback_without_a_business_is_refused(client, settings, busi
 def ingest(client, body: dict):
     import json
 
-    return client("recording_ingest").post("/", data=json.dumps(body), headers={"Content-Type": "application/json"})
+    raw = json.dumps(body).encode()
+    return client("recording_ingest").post("/", data=raw, headers=worker_headers("recording_ingest", raw))
 
 
 def test_ingest_is_idempotent_and_retries_when_twilio_is_down(client, settings, business, ports, twilio_sandbox):
@@ -299,7 +301,7 @@ def test_an_ai_call_without_analysis_is_completed_by_the_backstop(client, settin
     assert _completed_events(settings) == []
     # Retell's analysis never came: the task publishes the completion itself, once.
     for _ in range(2):
-        response = client("call_finalize").post("/", data=body, headers={"Content-Type": "application/json"})
+        response = client("call_finalize").post("/", data=body, headers=worker_headers("call_finalize", body))
         assert response.status_code == 200
     [event] = _completed_events(settings)
     assert (event["call_sid"], event["source"]) == (sid, "twilio")
@@ -313,7 +315,7 @@ def test_the_backstop_does_nothing_when_retell_completed_the_call(client, settin
     from shared.voice.finalize import FinalizeRequest
 
     body = FinalizeRequest(tenant_id=TENANT, call_sid=sid).to_bytes()
-    response = client("call_finalize").post("/", data=body, headers={"Content-Type": "application/json"})
+    response = client("call_finalize").post("/", data=body, headers=worker_headers("call_finalize", body))
     assert response.get_json() == {"result": "already complete"}
     assert _completed_events(settings) == []
 
