@@ -138,6 +138,10 @@ class Settings(BaseModel):
     retell_api_key: SecretStr = Field(default=_local("retell-api-key"), alias="RETELL_API_KEY")
     retell_base_url: str | None = Field(default=None, alias="RETELL_BASE_URL")
     retell_agent_id: str = Field(default="agent_local", alias="RETELL_AGENT_ID")
+    # Hosts Retell serves recording_url from (comma-separated, exact names; see
+    # shared/voice/recording_url.py). Loopback hosts are added in local and emulator mode only.
+    retell_recording_hosts: str = Field(
+        default="dxc03zgurdly9.cloudfront.net,retellai.s3.us-west-2.amazonaws.com", alias="RETELL_RECORDING_HOSTS")
     stripe_secret_key: SecretStr = Field(default=_local("stripe-secret-key"), alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: SecretStr = Field(default=_local("stripe-webhook-secret"), alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(default=None, alias="STRIPE_API_BASE")
@@ -172,6 +176,10 @@ class Settings(BaseModel):
         """gcp adapters against the Google emulators (tests): development secrets are allowed,
         because no real provider or real data is reachable from there."""
         return bool(self.firestore_emulator_host)
+
+    @property
+    def recording_hosts(self) -> frozenset[str]:
+        return frozenset(host.strip().lower() for host in self.retell_recording_hosts.split(",") if host.strip())
 
     @property
     def project(self) -> str:
