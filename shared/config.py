@@ -5,23 +5,67 @@ values build ``Settings(...)`` directly or call :func:`reset_settings` after cha
 environment.
 
 Local mode (``Z3_BACKEND=local``, the default when no Google project is set) runs on the
-embedded backend with well-known development secrets. Any other mode refuses to start while a
-required secret is missing or still a placeholder.
+embedded backend with well-known development secrets. Any other mode (except against the Google
+emulators) refuses to start while a secret the function reads is missing, a placeholder (a marker
+below, or the field's own development default) or shorter than :data:`MIN_SECRET_LENGTH`; while a
+provider base URL is not https on that provider's own hosts; and local or emulator mode refuses
+to start on Cloud Functions (``K_SERVICE`` set). Messages name the variable, never the value.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import typing
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 # Values that mean "somebody forgot to set this". Compared case-insensitively.
 PLACEHOLDER_MARKERS = ("changeme", "change-me", "placeholder", "replace-me", "todo", "xxx", "local-dev-")
 
-# Secrets every deployed function needs. A deployment without one of these is a broken one.
+# Secrets shorter than this are refused outside local mode (provider secrets are all longer).
+MIN_SECRET_LENGTH = 16
+# Our own secrets, which we generate: `openssl rand -base64 32`.
+MIN_OWN_SECRET_LENGTH = 32
+
+# The secrets each deployed function reads, keyed by its name (K_SERVICE on Cloud Functions), so
+# Terraform mounts each secret into the functions that need it and no other. A function starts
+# with exactly the required ones among these set; optional ones (default None) are checked only
+# when set. tests/unit/test_function_secrets.py walks each function's imports and checks that
+# this table lists every secret its code can read.
+FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
+    "call_completed": (),
+    "call_finalize": ("retell_api_key",),
+    "email_events": ("resend_webhook_secret", "resend_api_key"),
+    "email_unsubscribe": ("z3_session_secret",),
+    "notify": ("resend_api_key", "z3_session_secret"),
+    "recording_ingest": ("twilio_auth_token",),
+    "recording_sweep": ("twilio_auth_token",),
+    "retell_recording_copy": ("retell_api_key", "twilio_auth_token"),
+    "retell_tools": ("retell_api_key", "retell_webhook_key", "twilio_auth_token"),
+    "retell_webhook": ("retell_api_key", "retell_webhook_key", "twilio_auth_token"),
+    "sms_inbound": ("twilio_auth_token", "twilio_webhook_shared_key"),
+    "sms_status": ("twilio_auth_token", "twilio_webhook_shared_key"),
+    "voice_answer": ("twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"),
+    "voice_ivr": ("twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"),
+    "voice_status": ("twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"),
+}
+
+# Provider base URLs: outside local mode, https on the provider's own domain (or a subdomain of
+# it: Twilio's regional edges api.<edge>.<region>.twilio.com, Google's regional endpoints). A
+# base URL elsewhere would send the provider's credentials there.
+PROVIDER_DOMAINS: dict[str, tuple[str, ...]] = {
+    "twilio_api_base_url": ("twilio.com",),
+    "retell_base_url": ("retellai.com",),
+    "resend_api_url": ("resend.com",),
+    "stripe_api_base": ("stripe.com",),
+    "kms_endpoint": ("googleapis.com",),
+}
+
+# Secrets needed where no function name says otherwise (operator tools on the gcp backend).
 REQUIRED_SECRETS = (
     "twilio_auth_token",
     "retell_api_key",
@@ -109,6 +153,10 @@ class Settings(BaseModel):
     retell_webhook_key: SecretStr | None = Field(default=None, alias="RETELL_WEBHOOK_KEY")
     retell_base_url: str | None = Field(default=None, alias="RETELL_BASE_URL")
     retell_agent_id: str = Field(default="agent_local", alias="RETELL_AGENT_ID")
+    # Hosts Retell serves recording_url from (comma-separated, exact names; see
+    # shared/voice/recording_url.py). Loopback hosts are added in local and emulator mode only.
+    retell_recording_hosts: str = Field(
+        default="dxc03zgurdly9.cloudfront.net,retellai.s3.us-west-2.amazonaws.com", alias="RETELL_RECORDING_HOSTS")
     stripe_secret_key: SecretStr = Field(default=_local("stripe-secret-key"), alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: SecretStr = Field(default=_local("stripe-webhook-secret"), alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(default=None, alias="STRIPE_API_BASE")
@@ -117,9 +165,10 @@ class Settings(BaseModel):
     intuit_verifier_token: SecretStr = Field(default=_local("intuit-verifier-token"), alias="INTUIT_VERIFIER_TOKEN")
     intuit_environment: Literal["sandbox", "production"] = Field(default="sandbox", alias="INTUIT_ENVIRONMENT")
     resend_api_key: SecretStr = Field(default=_local("resend-api-key"), alias="RESEND_API_KEY")
-    # Svix secrets look like "whsec_<base64>"; this local one decodes to 24 bytes.
+    # Svix secrets look like "whsec_<base64>"; this local one is valid base64 (24 bytes) and says
+    # what it is.
     resend_webhook_secret: SecretStr = Field(
-        default=SecretStr("whsec_bG9jYWwtZGV2LXJlc2VuZC13ZWJob29r"), alias="RESEND_WEBHOOK_SECRET"
+        default=SecretStr("whsec_placeholderLocalDevResendWebhook"), alias="RESEND_WEBHOOK_SECRET"
     )
     resend_api_url: str | None = Field(default=None, alias="RESEND_API_URL")
     email_from: str = Field(default="Z3 OS <notifications@z3os.local>", alias="Z3_EMAIL_FROM")
@@ -144,6 +193,10 @@ class Settings(BaseModel):
         return bool(self.firestore_emulator_host)
 
     @property
+    def recording_hosts(self) -> frozenset[str]:
+        return frozenset(host.strip().lower() for host in self.retell_recording_hosts.split(",") if host.strip())
+
+    @property
     def project(self) -> str:
         return self.google_cloud_project or "z3-local"
 
@@ -166,22 +219,70 @@ class Settings(BaseModel):
     def topic_id(self, topic: str) -> str:
         return f"{self.z3_topic_prefix}{topic}".replace(".", "-")
 
+    @classmethod
+    def secret_fields(cls) -> tuple[str, ...]:
+        """Every secret setting (a ``SecretStr`` field, optional or not), found by its type."""
+        return tuple(name for name, field in cls.model_fields.items()
+                     if field.annotation is SecretStr or SecretStr in typing.get_args(field.annotation))
+
+    def _env_name(self, name: str) -> str:
+        return type(self).model_fields[name].alias or name.upper()
+
+    def _secret_problem(self, name: str) -> str | None:
+        """Why a secret's value cannot run a deployment (None when it can). Never the value."""
+        value = getattr(self, name)
+        if value is None:
+            return f"{self._env_name(name)} is missing"
+        plain = value.get_secret_value().strip()
+        default = type(self).model_fields[name].default
+        env_name = self._env_name(name)
+        if not plain:
+            return f"{env_name} is missing"
+        if (isinstance(default, SecretStr) and plain == default.get_secret_value()) or any(
+                marker in plain.lower() for marker in PLACEHOLDER_MARKERS):
+            return f"{env_name} is a placeholder"
+        minimum = MIN_OWN_SECRET_LENGTH if name.startswith("z3_") else MIN_SECRET_LENGTH
+        if len(plain) < minimum:
+            return f"{env_name} is shorter than {minimum} characters"
+        return None
+
+    def _required_secrets(self) -> tuple[str, ...]:
+        if not self.z3_function_name:
+            return REQUIRED_SECRETS
+        optional = {name for name in self.secret_fields() if type(self).model_fields[name].default is None}
+        return tuple(name for name in FUNCTION_SECRETS[self.z3_function_name] if name not in optional)
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> "Settings":
         if self.backend == "local" or self.emulated:
+            if self.z3_function_name:
+                mode = "Z3_BACKEND=local" if self.backend == "local" else "FIRESTORE_EMULATOR_HOST"
+                raise ConfigurationError(
+                    f"Z3 OS refuses to start: K_SERVICE is set (running on Cloud Functions) but {mode} "
+                    "selects development mode, which accepts development secrets. Unset it and set "
+                    "GOOGLE_CLOUD_PROJECT.")
             return self
         problems: list[str] = []
         if not self.google_cloud_project:
             problems.append("GOOGLE_CLOUD_PROJECT is not set")
         if not self.public_base_url.startswith("https://"):
             problems.append("PUBLIC_BASE_URL must be an https:// URL")
-        for name in REQUIRED_SECRETS:
-            value = getattr(self, name).get_secret_value().strip()
-            env_name = type(self).model_fields[name].alias
-            if not value:
-                problems.append(f"{env_name} is missing")
-            elif any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
-                problems.append(f"{env_name} is a placeholder")
+        if self.z3_function_name and self.z3_function_name not in FUNCTION_SECRETS:
+            problems.append(f"K_SERVICE={self.z3_function_name} is not a function FUNCTION_SECRETS "
+                            "(shared/config.py) knows")
+        else:
+            required = self._required_secrets()
+            for name in self.secret_fields():
+                # A secret this function does not need may be left unset; set, it must be real.
+                if name in required or getattr(self, name) != type(self).model_fields[name].default:
+                    problem = self._secret_problem(name)
+                    if problem:
+                        problems.append(problem)
+        for name, domains in PROVIDER_DOMAINS.items():
+            url = getattr(self, name)
+            if url and not _on_domains(url, domains):
+                problems.append(f"{self._env_name(name)} must be an https:// URL on "
+                                + " or ".join(f"*.{domain}" for domain in domains) + " (or unset)")
         if problems:
             raise ConfigurationError(
                 "Z3 OS refuses to start on the gcp backend: " + "; ".join(problems)
@@ -191,9 +292,29 @@ class Settings(BaseModel):
 
     def secret(self, name: str) -> str | None:
         """The plain value of a secret setting, for the one place that needs it (None for an
-        optional secret that is not set)."""
+        optional secret that is not set). Outside local mode a placeholder is never handed out,
+        so a secret a function was not given fails loudly instead of falling back to a
+        development value."""
         value = getattr(self, name)
-        return None if value is None else value.get_secret_value()
+        if value is None:
+            return None
+        if not (self.backend == "local" or self.emulated):
+            problem = self._secret_problem(name)
+            if problem:
+                raise ConfigurationError(f"{problem} (this function was started without it)")
+        return value.get_secret_value()
+
+
+def _on_domains(url: str, domains: tuple[str, ...]) -> bool:
+    """``url`` is https on one of ``domains`` or a subdomain, with no user info."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    if parts.scheme != "https" or parts.username or parts.password:
+        return False
+    return any(host == domain or host.endswith("." + domain) for domain in domains)
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ from shared.worker import handle_worker
 def _handle(req: Incoming) -> Reply:
     from shared.voice.agent_recording import NotAudio, copy_recording
     from shared.voice.agent_webhook import RecordingCopyTask
+    from shared.voice.recording_url import UnsafeRecordingUrl
 
     task = RecordingCopyTask.model_validate_json(req.raw_body or b"{}")
     try:
@@ -19,6 +20,9 @@ def _handle(req: Incoming) -> Reply:
     except NotAudio as exc:
         # The recording URL answered garbage: 502 (an upstream fault), retried by the queue.
         return Reply.json({"error": str(exc)}, 502)
+    except UnsafeRecordingUrl as exc:
+        # Not Retell's recording host: fetching it again cannot help. Acknowledged, not copied.
+        return Reply.json({"result": "refused", "reason": exc.reason})
     if result is None:
         return Reply.json({"result": "business unknown: not copied"})
     return Reply.json({"result": "stored", "blob_path": result.blob_path, "size": result.size,

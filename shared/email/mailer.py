@@ -103,6 +103,13 @@ def idempotency_key(dedup_key: str, address: str) -> str:
     return f"z3/{digest(dedup_key)[:48]}/{short_hash(address)}"
 
 
+# Stable messages (log-based alerts match them) for refusals that stop every email, not just one.
+ALERTS = {
+    "quota": "email sending stopped: Resend sending quota exceeded",
+    "domain": "email sending stopped: Resend refused the sender domain or recipient",
+}
+
+
 def deliver(ports: Any, request: Any) -> list[Outcome]:
     """Send ``request`` (a :class:`shared.notifications.NotifyRequest`) to its recipients."""
     from shared.email.render import category
@@ -195,7 +202,11 @@ def send_one(ports: Any, scope: TenantScope, tenant: Any, request: Any, address:
             resend_id, reason = None, "sent_by_an_earlier_attempt"
         else:
             _settle(store, path, "failed", now, reason=f"rejected_{exc.name}"[:80])
-            log.error("resend refused the email", extra={**fields, "status": exc.status, "error": exc.name})
+            extra = {**fields, "status": exc.status, "error": exc.name}
+            if exc.alert in ALERTS:  # every email fails until an operator acts: alert on these lines
+                log.error(ALERTS[exc.alert], extra={**extra, "alert": exc.alert})
+            else:
+                log.warning("resend refused the email", extra=extra)
             return Outcome(log_id, masked, "failed", f"rejected_{exc.name}")
     _settle(store, path, "sent", now, resend_id=resend_id, reason=reason, tenant_id=tenant.id, log_id=log_id)
     log.info("email sent", extra={**fields, "resend_id": resend_id})

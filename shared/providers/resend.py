@@ -12,10 +12,12 @@
   30 s.)
 * :func:`send_email` answers Resend's email id, raises :class:`ResendUnavailable` (a
   :class:`shared.ports.StoreUnavailable`: the task is retried) when Resend cannot be reached,
-  times out, answers 5xx/429, refuses our API key (a configuration fault we fix, not a reason to
-  drop the email) or is still working on the same idempotency key; and raises
-  :class:`ResendRejected` when Resend refuses this email for good (400/422: a retry would be
-  refused again).
+  times out, answers 5xx or ``rate_limit_exceeded``, refuses our API key (a configuration fault
+  we fix, not a reason to drop the email) or is still working on the same idempotency key; and
+  raises :class:`ResendRejected` when a retry cannot succeed soon: 400/422, a daily or monthly
+  quota (429 ``daily_quota_exceeded`` / ``monthly_quota_exceeded``), an unverified or
+  mismatched ``from`` domain or a recipient a test domain may not send to (403
+  ``validation_error``, 422 ``invalid_from_address``). The last two carry ``alert``.
 
 Importing this module imports nothing from ``resend``; :func:`preload` does (about 0.5 s, it
 pulls in httpx), for the functions that send at instance start-up.
@@ -45,12 +47,14 @@ class ResendUnavailable(StoreUnavailable):
 
 class ResendRejected(ValueError):
     """Resend refused this email for good. ``name`` is Resend's error name (``validation_error``
-    ...); the message is not kept because Resend quotes addresses in it."""
+    ...); the message is not kept because Resend quotes addresses in it. ``alert`` says when the
+    cause stops every email, not just this one (``quota``, ``domain``)."""
 
-    def __init__(self, status: int, name: str) -> None:
+    def __init__(self, status: int, name: str, *, alert: str | None = None) -> None:
         super().__init__(f"resend refused the email: {status} {name}")
         self.status = status
         self.name = name
+        self.alert = alert
 
 
 def preload() -> None:
@@ -94,18 +98,42 @@ def send_email(settings: "Settings", params: Mapping[str, Any], *, idempotency_k
     return str(email_id)
 
 
+# Resend's documented error names (https://resend.com/docs/api-reference/errors), sorted by
+# what a retry can do. The SDK raises ``RateLimitError`` for all three 429 names and
+# ``InvalidApiKeyError`` / ``ValidationError`` / a plain ``ResendError`` for the others; the name
+# (``error_type``) is what tells them apart.
+RETRY_NAMES = frozenset({
+    "rate_limit_exceeded",            # 429: per-second limit, gone in a moment
+    "concurrent_idempotent_requests",  # 409: the same key is still being processed
+    "application_error", "internal_server_error",  # 5xx
+    # our API key: a configuration fault we fix, never a reason to drop the email
+    "missing_api_key", "restricted_api_key", "invalid_api_key",
+})
+QUOTA_NAMES = frozenset({"daily_quota_exceeded", "monthly_quota_exceeded"})
+# 403 validation_error: the from domain is not verified (or not the verified one), or a test
+# domain may only send to the account owner; 422 invalid_from_address.
+DOMAIN_NAMES = frozenset({"invalid_from_address"})
+
+
 def classify(exc: Any) -> Exception:
     """Map a ``resend.exceptions.ResendError`` to retry (:class:`ResendUnavailable`) or never
-    (:class:`ResendRejected`)."""
+    (:class:`ResendRejected`, with ``alert`` = ``"quota"`` / ``"domain"`` when the operator must
+    act before any email can go out again)."""
     try:
         status = int(exc.code)
     except (TypeError, ValueError):
         status = 500
     name = str(getattr(exc, "error_type", "") or "unknown")
-    if status >= 500 or status in (401, 403, 429) or name == "HttpClientError":
+    if name in QUOTA_NAMES:
+        return ResendRejected(status, name, alert="quota")
+    if name in DOMAIN_NAMES or (status == 403 and name == "validation_error"):
+        return ResendRejected(status, name, alert="domain")
+    if status >= 500 or name in RETRY_NAMES or name == "HttpClientError":
         return ResendUnavailable(f"resend answered {status} {name}")
-    if status == 409 and name == "concurrent_idempotent_requests":
-        return ResendUnavailable("resend is still processing the same idempotency key")
+    if status in (401, 403):  # an undocumented name for an authentication failure: our key
+        return ResendUnavailable(f"resend answered {status} {name}")
+    if status == 429:  # an undocumented 429: a rate limit until Resend says otherwise
+        return ResendUnavailable(f"resend answered {status} {name}")
     return ResendRejected(status, name)
 
 

@@ -7,11 +7,14 @@ queues this task the moment an event carries it. Steps, each safe to repeat:
 2. If the blob is already stored (an earlier attempt crashed after writing it), reuse it; else
    download it and store it at ``tenants/{t}/recordings/{call_sid}/retell-{call_id}.wav``.
    When the URL has expired (403/404/410), ask Retell for the call again: its answer carries a
-   fresh URL. A body that is not audio is refused.
+   fresh URL. A body that is not audio is refused. Every URL fetched, each redirect hop
+   included (at most :data:`MAX_REDIRECTS`), must pass ``recording_url.check_recording_url``;
+   a body past :data:`MAX_BYTES` (announced or streamed) is abandoned.
 3. Add ``{recording_sid: retell-{call_id}, source: retell, ...}`` to the call record.
 
 Any failure raises (the task answers 5xx and Cloud Tasks retries with backoff): an unreachable
-provider as :class:`shared.ports.StoreUnavailable` (503).
+provider as :class:`shared.ports.StoreUnavailable` (503). A URL the rules refuse raises
+:class:`UnsafeRecordingUrl`: retrying cannot help, so the worker acknowledges it and says why.
 
 Retell's own copy is not deleted here: the call's transcript and analysis stay useful in
 Retell's dashboard for the business's agent tuning; erasing it is the privacy deletion's job
@@ -27,10 +30,12 @@ from shared.ports import StoreUnavailable
 from shared.tenants import TenantScope, UnknownTenant
 from shared.voice.agent_webhook import RecordingCopyTask
 from shared.voice.calls import RecordingEntry, add_recording, expire_at, get_call
+from shared.voice.recording_url import UnsafeRecordingUrl, check_recording_url
 
 log = get_logger("z3.voice.retell_recording")
 MAX_BYTES = 512 * 1024 * 1024  # a 4-hour mono WAV at 16 kHz is ~460 MB
 EXPIRED = (401, 403, 404, 410)
+MAX_REDIRECTS = 3
 
 
 class NotAudio(ValueError):
@@ -78,7 +83,13 @@ def copy_recording(ports, task: RecordingCopyTask) -> CopyResult | None:
     info = blobs.stat(path)
     downloaded = info is None
     if info is None:
-        audio, content_type = _download_fresh(ports, task)
+        try:
+            audio, content_type = _download_fresh(ports, task)
+        except UnsafeRecordingUrl as exc:
+            log.warning("retell recording URL refused: not copied", extra={
+                "tenant_id": task.tenant_id, "call_sid": task.call_sid, "retell_call_id": task.retell_call_id,
+                "reason": exc.reason})
+            raise
         info = blobs.put(path, audio, content_type=content_type)
     now = ports.clock().now()
     entry = RecordingEntry(recording_sid=sid, source="retell", blob_path=path, size=info.size, sha256=info.sha256,
@@ -91,33 +102,44 @@ def copy_recording(ports, task: RecordingCopyTask) -> CopyResult | None:
 
 def _download_fresh(ports, task: RecordingCopyTask) -> tuple[bytes, str]:
     try:
-        return download(task.recording_url)
+        return download(ports.settings, task.recording_url)
     except RecordingExpired:
         fresh = _fresh_url(ports, task.retell_call_id)
         if not fresh or fresh == task.recording_url:
             raise StoreUnavailable("the Retell recording URL expired and Retell has no fresh one") from None
-        return download(fresh)
+        return download(ports.settings, fresh)
 
 
-def download(url: str, *, timeout: tuple[float, float] = (5.0, 120.0)) -> tuple[bytes, str]:
-    """GET the recording. Returns ``(bytes, content_type)``."""
+def download(settings, url: str, *, timeout: tuple[float, float] = (5.0, 120.0)) -> tuple[bytes, str]:
+    """GET the recording, following at most :data:`MAX_REDIRECTS` redirects, each checked.
+    Returns ``(bytes, content_type)``."""
     import requests
+    from urllib.parse import urljoin
 
-    if not url.lower().startswith(("https://", "http://")):
-        raise NotAudio("the recording URL is not an http(s) URL")
     try:
-        with requests.get(url, timeout=timeout, stream=True) as response:
-            if response.status_code in EXPIRED:
-                raise RecordingExpired(str(response.status_code))
-            if response.status_code >= 300:
-                raise StoreUnavailable(f"recording download failed: HTTP {response.status_code}")
-            chunks, size = [], 0
-            for chunk in response.iter_content(chunk_size=256 * 1024):
-                size += len(chunk)
-                if size > MAX_BYTES:
+        for _hop in range(MAX_REDIRECTS + 1):
+            check_recording_url(settings, url)
+            with requests.get(url, timeout=timeout, stream=True, allow_redirects=False) as response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("Location") or "")
+                    continue
+                if response.status_code in EXPIRED:
+                    raise RecordingExpired(str(response.status_code))
+                if response.status_code >= 300:
+                    raise StoreUnavailable(f"recording download failed: HTTP {response.status_code}")
+                announced = response.headers.get("Content-Length") or ""
+                if announced.isdigit() and int(announced) > MAX_BYTES:
                     raise NotAudio("the recording is larger than any call we take")
-                chunks.append(chunk)
-            content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                chunks, size = [], 0
+                for chunk in response.iter_content(chunk_size=256 * 1024):
+                    size += len(chunk)
+                    if size > MAX_BYTES:
+                        raise NotAudio("the recording is larger than any call we take")
+                    chunks.append(chunk)
+                content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                break
+        else:
+            raise UnsafeRecordingUrl(f"the recording URL redirects more than {MAX_REDIRECTS} times")
     except requests.RequestException as exc:
         raise StoreUnavailable(f"recording download failed: {type(exc).__name__}") from exc
     data = b"".join(chunks)

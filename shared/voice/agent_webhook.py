@@ -9,7 +9,9 @@ and a retry after a failed follow-up must still do it:
 
 * the action-log entry (keyed, ``calls.append_action``);
 * the Retell recording copy: a Cloud Task to ``retell_recording_copy`` named after the call, so
-  the queue de-duplicates it; the worker downloads within seconds (the URL lives ~10 minutes);
+  the queue de-duplicates it; the worker downloads within seconds (the URL lives ~10 minutes).
+  A ``recording_url`` that ``recording_url.check_recording_url`` refuses is not queued: the
+  action log says so (keyed, once per call) and the event is still acknowledged;
 * ``call.completed``: published when both ``call_ended`` and ``call_analyzed`` have been applied
   and it has not been published yet; ``completed_event_published_at`` is set afterwards. Two
   concurrent duplicate deliveries can both publish: the subscriber is idempotent per call.
@@ -51,6 +53,7 @@ from shared.voice.agent_payloads import (
     KNOWN_EVENTS, TRANSFER_EVENTS, CallRef, RetellCall, RetellEvent, TransferDestination, resolve,
 )
 from shared.voice.calls import call_path
+from shared.voice.recording_url import UnsafeRecordingUrl, check_recording_url
 
 log = get_logger("z3.voice.retell")
 
@@ -275,6 +278,14 @@ def _follow_ups(ports, scope: TenantScope, ref: CallRef, event: str, call: Retel
     recording_sid = f"retell-{call.call_id}"
     stored = any(r.get("recording_sid") == recording_sid for r in doc.get("recordings") or [])
     if call.recording_url and not stored:
+        try:
+            check_recording_url(ports.settings, call.recording_url)
+        except UnsafeRecordingUrl as exc:
+            log.warning("retell recording URL refused: not queued", extra={
+                "retell_call_id": call.call_id, "call_sid": ref.call_sid, "reason": exc.reason})
+            append_action(scope, ref.call_sid, f"The AI call's recording was not copied: {exc.reason}", now,
+                          key=f"retell:{call.call_id}:recording-refused")
+            return False
         task = RecordingCopyTask(tenant_id=ref.tenant_id, call_sid=ref.call_sid, retell_call_id=call.call_id,
                                  recording_url=call.recording_url, duration_ms=call.duration_ms)
         ports.tasks().enqueue(RECORDING_TARGET, task.to_bytes(), name=f"retell-recording-{call.call_id}")

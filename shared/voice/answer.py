@@ -18,6 +18,14 @@ Choices written down here:
 * ``voice_answer`` running twice for one call (Twilio retried after a network error) reuses the
   Retell call it registered the first time instead of registering another one.
 * Blocked callers get a call record (``route: rejected``): the business can see who was kept out.
+* A call whose record has a terminal status (``calls.TERMINAL``) is over: ``voice_answer`` and the
+  Gather/Dial steps of ``voice_ivr`` answer ``<Hangup/>`` and write nothing. Twilio signatures
+  carry no timestamp, so this is what stops a captured request, replayed, from registering a new
+  Retell call or rerouting a finished call. ``voice_answer`` sees the status in the call it reads
+  anyway; the other writes check it inside their transaction (the blind create of a new call
+  stays blind: it fails if a record appeared meanwhile, and only then is the status read). The
+  Record action (``step=recorded``) is left alone: its marker is the same on a replay, and a
+  caller who hangs up while recording reaches it after the call ended.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from shared.runtime import Ports
 from shared.tenants import TenantScope
 from shared.voice import twiml
 from shared.voice.calls import (
-    call_path, expire_at, retell_index_path, status_patch, transfer_claimed, transfer_dial_patch,
+    TERMINAL, call_path, expire_at, retell_index_path, status_patch, transfer_claimed, transfer_dial_patch,
 )
 from shared.voice.contacts import contact_path
 from shared.voice.params import CallParams, DialParams, GatherParams
@@ -244,6 +252,14 @@ def route_patch(doc: dict[str, Any] | None, route: Route, now: dt.datetime, *, t
     return patch
 
 
+class CallAlreadyOver(Exception):
+    """The call record says the call ended: nothing more is written for it."""
+
+
+def _over(doc: dict[str, Any] | None) -> bool:
+    return (doc or {}).get("status") in TERMINAL
+
+
 def record_route(ports: Ports, tenant: Tenant, params: CallParams, route: Route, now: dt.datetime, *,
                  caller: str | None = None, caller_name: str | None = None, retell_call_id: str | None = None,
                  ivr: dict[str, Any] | None = None, snapshot: dict[str, Any] | None | bool = False) -> bool:
@@ -255,7 +271,8 @@ def record_route(ports: Ports, tenant: Tenant, params: CallParams, route: Route,
     merge of our own keys (no
     status keys, which status callbacks may be writing concurrently) -- one round trip instead of
     a transaction's three, while the caller listens to silence. Otherwise (a later step of the
-    call: the notice may have played, the history grows) it is a transaction."""
+    call: the notice may have played, the history grows) it is a transaction, which raises
+    :class:`CallAlreadyOver` and writes nothing when the record shows the call ended."""
     store = ports.store()
     scope = TenantScope(store, tenant.id)
     path = scope.path(call_path(params.CallSid))
@@ -288,6 +305,8 @@ def record_route(ports: Ports, tenant: Tenant, params: CallParams, route: Route,
     if not blind:
         def write(tx) -> bool:
             doc = tx.get(path)
+            if _over(doc):
+                raise CallAlreadyOver(params.CallSid)
             play = route.record and not (doc or {}).get("recording_notice_played")
             patch = route_patch(doc, route, now, tenant=tenant, params=params, caller=caller,
                                 caller_name=caller_name, play_notice=play, retell_call_id=retell_call_id)
@@ -356,6 +375,8 @@ def answer_call(ports: Ports, params: CallParams, query: Mapping[str, str]) -> s
         log.info("call to a number no business uses", extra={"call_sid": params.CallSid})
         return twiml.not_in_service()
     tenant, existing = loaded.tenant, loaded.call
+    if _over(existing):
+        return _replayed(tenant.id, params)
     caller_name = (loaded.contact or {}).get("name") or None
 
     forced = query.get("route")
@@ -375,8 +396,11 @@ def answer_call(ports: Ports, params: CallParams, query: Mapping[str, str]) -> s
     if route.action == "ai":
         route, retell_call_id = connect_ai(ports, tenant, params, route, caller=caller, caller_name=caller_name,
                                            existing=existing, now=now)
-    play = record_route(ports, tenant, params, route, now, caller=caller, caller_name=caller_name,
-                        retell_call_id=retell_call_id, snapshot=existing)
+    try:
+        play = record_route(ports, tenant, params, route, now, caller=caller, caller_name=caller_name,
+                            retell_call_id=retell_call_id, snapshot=existing)
+    except CallAlreadyOver:
+        return _replayed(tenant.id, params)
     return render(ports, tenant, route, play_notice=play, retell_call_id=retell_call_id,
                   cache_key=loaded.version)
 
@@ -482,11 +506,20 @@ def continue_call(ports: Ports, form: Mapping[str, str], query: Mapping[str, str
         log.info("call continued for an unknown business", extra={"call_sid": params.CallSid})
         return twiml.not_in_service()
     tenant = parse_tenant(data)
-    if step == "menu":
-        assert isinstance(params, GatherParams)
-        return _menu_choice(ports, tenant, params, query, now)
-    assert isinstance(params, DialParams)
-    return _after_dial(ports, tenant, params, query, now)
+    try:
+        if step == "menu":
+            assert isinstance(params, GatherParams)
+            return _menu_choice(ports, tenant, params, query, now)
+        assert isinstance(params, DialParams)
+        return _after_dial(ports, tenant, params, query, now)
+    except CallAlreadyOver:
+        return _replayed(tenant.id, params)
+
+
+def _replayed(tenant_id: str, params: CallParams) -> str:
+    log.warning("request for a call that already ended: hung up, nothing written (a replay?)",
+                extra={"tenant_id": tenant_id, "call_sid": params.CallSid})
+    return twiml.hangup()
 
 
 def _note_voicemail(ports: Ports, params: CallParams, form: Mapping[str, str], query: Mapping[str, str]) -> None:

@@ -114,3 +114,33 @@ def test_a_fallback_voicemail_gets_its_route_when_the_store_is_back(ports, tenan
     doc = call(ports, tenant_id, sid)
     assert (doc["route"], doc["route_reason"], doc["voicemail"]["duration"]) == ("voicemail", "store_unavailable", 12)
     assert doc["completed_event_published_at"]  # the business gets the summary
+
+
+def test_a_replayed_answer_or_gather_for_an_ended_call_writes_nothing(ports, tenant_id):
+    sid = new_sid()
+    form = params(ports, tenant_id, sid)
+    answer_call(ports, CallParams.parse(form), {})
+    call_status(ports, StatusParams.model_validate(params(ports, tenant_id, sid, status="completed",
+                                                          CallDuration="30")), {})
+    before = call(ports, tenant_id, sid)
+    assert "<Hangup" in answer_call(ports, CallParams.parse(form), {})
+    assert "<Hangup" in answer_call(ports, CallParams.parse(form), {"t": tenant_id, "route": "ai"})
+    gather = params(ports, tenant_id, sid, status="in-progress", Digits="1")
+    assert "<Hangup" in continue_call(ports, gather, {"t": tenant_id, "step": "menu"})
+    assert call(ports, tenant_id, sid) == before
+
+
+def test_the_status_check_inside_the_write_refuses_an_ended_call(ports, tenant_id):
+    from shared.voice.answer import CallAlreadyOver
+
+    sid = new_sid()
+    call_status(ports, StatusParams.model_validate(params(ports, tenant_id, sid, status="completed",
+                                                          CallDuration="5")), {})
+    tenant = parse_tenant(ports.store().get(f"tenants/{tenant_id}"))
+    before = call(ports, tenant_id, sid)
+    # the answer read no document (snapshot None) before the callback wrote one: the create fails,
+    # and the transaction that follows sees the call ended
+    with pytest.raises(CallAlreadyOver):
+        record_route(ports, tenant, CallParams.parse(params(ports, tenant_id, sid)),
+                     Route("voicemail", "business_hours", "open", record=True), ports.clock().now(), snapshot=None)
+    assert call(ports, tenant_id, sid) == before

@@ -7,7 +7,9 @@ host was told otherwise:
 
 * ``host.fail(name, status)`` — answer ``status`` for that recording (``404``/``403`` = an expired
   signed URL, ``500`` = storage trouble);
-* ``host.add(name, data, content_type)`` — serve these bytes.
+* ``host.add(name, data, content_type)`` — serve these bytes;
+* ``host.redirect(name, location)`` — answer ``302 Location: location`` (signed storage URLs
+  may redirect; the copy re-checks every hop).
 
 ``host.requests`` lists the paths fetched.
 """
@@ -42,6 +44,7 @@ class AudioHost(Sandbox):
         self._lock = threading.Lock()
         self.files: dict[str, tuple[bytes, str]] = {}
         self.failures: dict[str, int] = {}
+        self.redirects: dict[str, str] = {}
         self.requests: list[str] = []
 
     def url_for(self, name: str) -> str:
@@ -51,6 +54,10 @@ class AudioHost(Sandbox):
         with self._lock:
             self.files[name] = (data, content_type)
         return self.url_for(name) if self.running else f"/recordings/{name}.wav"
+
+    def redirect(self, name: str, location: str) -> None:
+        with self._lock:
+            self.redirects[name] = location
 
     def fail(self, name: str, status: int | None) -> None:
         with self._lock:
@@ -67,6 +74,10 @@ class AudioHost(Sandbox):
         name = request.path[len("/recordings/"):-len(".wav")]
         with self._lock:
             status = self.failures.get(name)
+            location = self.redirects.get(name)
+        if location is not None:
+            return Response("", status=302, headers={"Location": location})
+        with self._lock:
             data, content_type = self.files.get(name, (None, "audio/wav"))
         if status is not None:
             return Response("<Error>AccessDenied</Error>", status=status, content_type="application/xml")

@@ -25,7 +25,9 @@ with :meth:`ResendSandbox.bounce`; ``email.delivered`` then ``email.complained``
 them for :meth:`take_webhooks` / :meth:`deliver_webhooks`, ``"off"`` drops them.
 
 For assertions: :attr:`emails` (accepted emails, in order), :meth:`sent_to`, :attr:`requests`;
-failure injection: :meth:`fail_next` (5xx/429 for the next requests), or ``stop()``.
+failure injection: :meth:`fail_next` (any of Resend's documented error shapes for the next
+requests: ``status``, ``name``, ``message``, e.g. 429 ``daily_quota_exceeded``, 403
+``validation_error`` for an unverified domain, 422 ``invalid_from_address``), or ``stop()``.
 """
 
 from __future__ import annotations

@@ -201,6 +201,11 @@ def _copy_task(settings, call):
     return body
 
 
+def _post_copy(client, body: bytes):
+    """The copy task as the local dispatcher delivers it (signed, JSON)."""
+    return client("retell_recording_copy").post("/", data=body, headers=worker_headers("retell_recording_copy", body))
+
+
 def test_the_copy_is_idempotent_and_raises_when_the_download_fails(client, settings, ports, ai_call, audio_host):
     sid, call = ai_call
     audio_host.fail(call["call_id"], 500)
@@ -307,3 +312,60 @@ def test_chat_events_without_a_call_are_acknowledged_and_ignored(client, setting
     body = {"event": name, "chat": {"chat_id": "chat_1", "agent_id": "agent_local", "chat_status": "ongoing"}}
     response = post_retell(client, settings, "retell_webhook", body)
     assert response.status_code == 200 and response.get_json()["result"] == "ignored"
+
+
+# --- the recording URL is Retell's, or it is not fetched ------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "http://169.254.169.254/computeMetadata/v1/instance/service-accounts/default/token",
+    "https://attacker.example/recording.wav",
+    "https://dxc03zgurdly9.cloudfront.net.attacker.example/recording.wav",
+    "file:///etc/passwd",
+])
+def test_a_recording_url_off_retells_hosts_is_recorded_not_queued(client, settings, ports, ai_call, url):
+    sid, call = ai_call
+    response = event(client, settings, "call_ended", ended(call, recording_url=url))
+    assert response.status_code == 200
+    assert tasks(settings, "retell_recording_copy") == []
+    texts = [e["text"] for e in call_doc(ports, sid)["action_log"]]
+    assert any(t.startswith("The AI call's recording was not copied") for t in texts)
+    assert call_doc(ports, sid)["retell_status"] == "ended"  # the event itself is applied
+
+
+def test_the_copy_refuses_a_redirect_off_retells_hosts(client, settings, ports, ai_call, audio_host):
+    sid, call = ai_call
+    audio_host.redirect(call["call_id"], "http://169.254.169.254/computeMetadata/v1/")
+    event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
+    response = _post_copy(client, _copy_task(settings, call))
+    assert response.status_code == 200 and response.get_json()["result"] == "refused"
+    assert "recordings" not in call_doc(ports, sid)
+    assert ports.blobs().list(f"tenants/{TENANT}/recordings/{sid}/") == []
+
+
+def test_the_copy_follows_a_redirect_to_an_allowed_host(client, settings, ports, ai_call, audio_host):
+    sid, call = ai_call
+    audio_host.redirect(call["call_id"], "/recordings/moved.wav")
+    event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
+    response = _post_copy(client, _copy_task(settings, call))
+    assert response.status_code == 200 and response.get_json()["result"] == "stored"
+    assert audio_host.requests[-2:] == [f"/recordings/{call['call_id']}.wav", "/recordings/moved.wav"]
+
+
+def test_a_task_with_an_off_host_url_fetches_nothing(client, settings, ports, ai_call, audio_host):
+    sid, call = ai_call
+    body = json.dumps({"tenant_id": TENANT, "call_sid": sid, "retell_call_id": call["call_id"],
+                       "recording_url": "https://attacker.example/recording.wav"}).encode()
+    response = _post_copy(client, body)
+    assert response.status_code == 200 and response.get_json()["result"] == "refused"
+    assert "recordings" not in (call_doc(ports, sid) or {})
+
+
+def test_an_oversized_recording_is_abandoned(client, settings, ports, ai_call, audio_host, monkeypatch):
+    from shared.voice import agent_recording
+
+    sid, call = ai_call
+    monkeypatch.setattr(agent_recording, "MAX_BYTES", 1000)
+    event(client, settings, "call_ended", ended(call, recording_url=audio_host.url_for(call["call_id"])))
+    response = _post_copy(client, _copy_task(settings, call))
+    assert response.status_code == 502
+    assert ports.blobs().list(f"tenants/{TENANT}/recordings/{sid}/") == []

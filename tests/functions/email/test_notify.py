@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
+
 from shared.email import suppression
 from shared.email.addresses import address_hash
 from shared.email.suppression import SuppressionReason
@@ -208,3 +210,41 @@ def test_no_address_subject_or_context_reaches_the_logs(client, business, resend
     for secret in (OWNER, ADMIN, "Jordan", "Water heater", "basement", "5550142", "555-0142", "Secret plans",
                    resend.sent_to(OWNER)[0].subject):
         assert secret not in logged, secret
+
+
+# --- Resend's error names, through the SDK and the sandbox's error shapes ------------------------------
+
+@pytest.mark.parametrize("status, name, message, alert", [
+    (429, "daily_quota_exceeded", "You have reached your daily email sending quota.", "quota"),
+    (429, "monthly_quota_exceeded", "You have reached your monthly email sending quota.", "quota"),
+    (403, "validation_error", "The z3os.local domain is not verified. Please, add and verify your domain.", "domain"),
+    (403, "validation_error", "You can only send testing emails to your own email address.", "domain"),
+    (422, "invalid_from_address", "Invalid `from` field.", "domain"),
+])
+def test_quota_and_domain_refusals_are_recorded_and_alerted(client, business, resend, caplog, status, name,
+                                                            message, alert):
+    import logging
+
+    from shared.email.mailer import ALERTS
+
+    resend.fail_next(1, status=status, name=name, message=message)
+    with caplog.at_level(logging.INFO, logger="z3.email"):
+        response = post_task(client, task(to_email=OWNER))
+    assert response.status_code == 200 and body(response)["emails"][0]["status"] == "failed"
+    (log,) = emails(business)
+    assert log["status"] == "failed" and log["reason"] == f"rejected_{name}"
+    [line] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert line.getMessage() == ALERTS[alert]
+    assert OWNER not in caplog.text and message not in caplog.text  # Resend's message may quote addresses
+    post_task(client, task(to_email=OWNER))
+    assert not resend.emails  # recorded as refused: a redelivered task does not send it
+
+
+@pytest.mark.parametrize("status, name", [(429, "rate_limit_exceeded"), (500, "application_error"),
+                                          (502, "internal_server_error"), (403, "invalid_api_key")])
+def test_what_can_succeed_later_is_retried(client, business, resend, status, name):
+    resend.fail_next(1, status=status, name=name, message="try again")
+    assert post_task(client, task(to_email=OWNER)).status_code == 503
+    assert emails(business)[0]["status"] == "sending"
+    assert post_task(client, task(to_email=OWNER)).status_code == 200
+    assert len(resend.emails) == 1

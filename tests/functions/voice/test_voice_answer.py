@@ -411,3 +411,33 @@ def test_a_greeting_stored_the_old_way_is_still_the_greeting(client, settings, b
     assert _menu_greeting(client, settings) == "Welcome to Sunrise Plumbing!"
     set_voice(ports, ivr=MENU, greeting="Sunrise Plumbing, hello.")  # the new field wins once set
     assert _menu_greeting(client, settings) == "Sunrise Plumbing, hello."
+
+
+# --- a replayed request for a call that ended -------------------------------------------------------
+
+def _complete(client, settings, sid):
+    import datetime as dt
+    import email.utils
+
+    from tests.functions.voice.support import post
+
+    ended = call_params(sid, status="completed", CallDuration="30", CallbackSource="call-progress-events",
+                        Timestamp=email.utils.format_datetime(dt.datetime.now(dt.timezone.utc)))
+    assert post(client, settings, "voice_status", ended).status_code == 200
+
+
+def test_a_replayed_answer_for_a_finished_voicemail_hangs_up_and_registers_nothing(
+        client, settings, business, ports, retell_sandbox):
+    from tests.functions.voice.support import set_voice
+
+    set_voice(ports, open_action="voicemail")
+    sid = new_call_sid()
+    captured = call_params(sid)
+    assert "Record" in verbs(twiml(answer(client, settings, captured)))
+    _complete(client, settings, sid)
+    before = call_doc(ports, sid)
+    set_voice(ports, open_action="ai")  # today the business routes to the AI agent
+    root = twiml(answer(client, settings, captured))  # the same signed request, sent again
+    assert verbs(root) == ["Hangup"]
+    assert retell_sandbox.calls == {}
+    assert call_doc(ports, sid) == before

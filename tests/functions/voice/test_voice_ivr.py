@@ -142,3 +142,20 @@ def test_store_down_answers_503(client, settings, menu_call, ports):
     sid, action = menu_call
     ports.provide(store=DownStore())
     assert gather(client, settings, action, sid, Digits="2").status_code == 503
+
+
+def test_a_replayed_gather_for_a_finished_call_hangs_up_and_writes_nothing(client, settings, menu_call, ports):
+    import datetime as dt
+    import email.utils
+
+    sid, action = menu_call
+    captured = call_params(sid, status="in-progress", Digits="2")
+    assert verbs(twiml(follow(client, settings, action, captured))) == ["Say", "Dial"]
+    ended = call_params(sid, status="completed", CallDuration="40", CallbackSource="call-progress-events",
+                        Timestamp=email.utils.format_datetime(dt.datetime.now(dt.timezone.utc)))
+    assert post(client, settings, "voice_status", ended).status_code == 200
+    before = call_doc(ports, sid)
+    set_voice(ports, ivr={**MENU, "options": {"2": {"label": "Billing", "action": "voicemail"}}})
+    root = twiml(follow(client, settings, action, captured))  # the same signed Gather, sent again
+    assert verbs(root) == ["Hangup"]
+    assert call_doc(ports, sid) == before
