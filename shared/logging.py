@@ -38,6 +38,9 @@ _PHONE = re.compile(
 # 13-19 digit runs (optionally grouped): card numbers
 _CARD = re.compile(r"\b(?:\d[ \-]?){13,19}\b")
 
+# Terminal colour codes (werkzeug colours its request lines): noise inside a JSON line.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
 _STD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
@@ -74,7 +77,7 @@ class JsonFormatter(logging.Formatter):
             message = str(record.msg)
         entry: dict[str, Any] = {
             "severity": record.levelname if record.levelname != "WARN" else "WARNING",
-            "message": redact(message),
+            "message": redact(_ANSI.sub("", message)),
             "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(),
             "logger": record.name,
         }
