@@ -28,7 +28,8 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def voice_answer(request):
-    return handle(request, "voice_answer", verify=web.verify_twilio_request, handler=_handle)
+    with warmup.answering():  # the SDK's import, if not begun yet, waits for this answer
+        return handle(request, "voice_answer", verify=web.verify_twilio_request, handler=_handle)
 
 
 warmup.start(retell.SDK, retell.preload)  # last: after this module's own imports

@@ -22,7 +22,7 @@ CHILD = textwrap.dedent('''
     import importlib.abc, importlib.machinery, json, sys, threading
 
     mode, plan = sys.argv[1], json.loads(sys.argv[2])
-    released, executed = threading.Event(), threading.Event()
+    released, began, executed = threading.Event(), threading.Event(), threading.Event()
 
     class RetellLoader(importlib.abc.Loader):
         """Runs the real SDK package only once released (or fails it): held in exec_module,
@@ -35,9 +35,11 @@ CHILD = textwrap.dedent('''
             return self.real.create_module(spec)
 
         def exec_module(self, module):
+            began.set()
             if mode == "broken":
                 raise ImportError("retell cannot be imported")
-            released.wait(15)  # held back until the non-AI answers are in
+            if mode == "held":
+                released.wait(15)  # held back until the non-AI answers are in
             self.real.exec_module(module)
             executed.set()
 
@@ -60,7 +62,9 @@ CHILD = textwrap.dedent('''
             released.set()
         response = client.post("/", data=params, headers={"X-Twilio-Signature": signature})
         answers[route] = {"status": response.status_code, "twiml": response.get_data(as_text=True),
-                          "retell_loaded": executed.is_set()}
+                          "retell_began": began.is_set(), "retell_loaded": executed.is_set()}
+    if mode == "free":
+        answers["afterwards"] = {"retell_loaded": executed.wait(10)}
     print(json.dumps(answers))
 ''')
 
@@ -92,6 +96,16 @@ def test_voicemail_and_ivr_answer_before_the_retell_sdk_is_imported(settings, pl
     ai = answers["ai + Retell"]
     assert ai["status"] == 200 and ai["retell_loaded"] and "@sip.retellai.com</Sip>" in ai["twiml"]
     assert len(retell_sandbox.calls) == 1
+
+
+@pytest.mark.parametrize("first", [[], ["voicemail"]], ids=["idle instance", "started by a voicemail call"])
+def test_the_sdk_import_begins_after_the_first_answer_and_finishes_without_an_ai_call(settings, plan, first):
+    # The import shares the interpreter with the call that started the instance: begun before
+    # that call is answered, it would slow the answer down. Idle, the instance imports anyway.
+    answers, _logs = _cold_instance(settings, [p for p in plan if p[0] in first], "free")
+    if first:
+        assert answers["voicemail"]["status"] == 200 and answers["voicemail"]["retell_began"] is False
+    assert answers["afterwards"]["retell_loaded"] is True
 
 
 def test_a_failed_background_import_fails_the_ai_route_only_and_is_logged(settings, plan, retell_sandbox):
