@@ -22,6 +22,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlencode
 
 from tools.bench import out
@@ -50,7 +51,10 @@ def _twilio_signature(settings, function: str, query: str, params: dict[str, str
         settings.function_url(function) + query, params)
 
 
-def _subjects(settings, ports) -> list[tuple[str, str, str, callable]]:
+Request = Callable[[], tuple[str, dict[str, str], dict[str, str]]]
+
+
+def _subjects(settings, ports) -> list[tuple[str, str, str, Request]]:
     """(label, function, source, a maker of one signed first request: (query, params, headers)),
     each request a new call or message so no sample answers from another's records."""
     import uuid
@@ -84,7 +88,9 @@ def _subjects(settings, ports) -> list[tuple[str, str, str, callable]]:
     def baseline():
         return "", {"To": numbers["voicemail"]}, {}
 
-    fn = lambda name: str(REPO / "functions" / name / "main.py")  # noqa: E731
+    def fn(name: str) -> str:
+        return str(REPO / "functions" / name / "main.py")
+
     return [("baseline (1 read, TwiML)", "baseline", str(REPO / "tools" / "bench_baseline" / "main.py"), baseline),
             ("voice_answer (voicemail)", "voice_answer", fn("voice_answer"), call("voicemail")),
             ("voice_answer (ivr menu)", "voice_answer", fn("voice_answer"), call("ivr menu")),
@@ -94,7 +100,7 @@ def _subjects(settings, ports) -> list[tuple[str, str, str, callable]]:
             ("sms_inbound (a text)", "sms_inbound", fn("sms_inbound"), text)]
 
 
-def _sample(env: dict[str, str], target: str, source: str, request) -> tuple[float, float]:
+def _sample(env: dict[str, str], target: str, source: str, request: Request) -> tuple[float, float]:
     """One cold instance: (process start to first answer, of which the first request), seconds."""
     query, params, headers = request()
     started = time.time()
