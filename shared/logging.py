@@ -43,6 +43,9 @@ _PHONE = re.compile(
 # unix time in milliseconds (until 2286), not a card (13-digit cards start with 4), so it stays.
 _CARD = re.compile(r"\b(?!1\d{12}\b)(?:\d[ \-]?){13,19}\b")
 
+# Terminal colour codes (werkzeug colours its request lines): noise inside a JSON line.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
 _STD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
@@ -79,7 +82,7 @@ class JsonFormatter(logging.Formatter):
             message = str(record.msg)
         entry: dict[str, Any] = {
             "severity": record.levelname if record.levelname != "WARN" else "WARNING",
-            "message": redact(message),
+            "message": redact(_ANSI.sub("", message)),
             "time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(),
             "logger": record.name,
         }

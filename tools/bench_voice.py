@@ -107,7 +107,7 @@ def _local_stack_latency() -> None:
             return elapsed
 
         try:
-            numbers = _seed(ports)
+            numbers = seed_routes(ports)
             logging.getLogger().setLevel(logging.WARNING)
 
             def pair(params: dict[str, str], signature: str) -> tuple[float, float]:
@@ -147,7 +147,7 @@ def _in_process_latency() -> None:
                             RETELL_BASE_URL=retell_sandbox.url)
         ports = runtime.use(Ports(settings))
         try:
-            numbers = _seed(ports)
+            numbers = seed_routes(ports)
             answer = function_app("voice_answer").test_client()
             baseline = baseline_client()
             # Both sides alike: the log lines would flood the output (and cost the same everywhere).
@@ -186,11 +186,11 @@ def _plan(settings, numbers: dict[str, str]) -> list[tuple[str, dict[str, str], 
     for _ in range(ROUNDS + WARMUP):
         routes = list(numbers.items())
         rng.shuffle(routes)
-        plan.extend((route, *_signed(settings, number)) for route, number in routes)
+        plan.extend((route, *signed_call(settings, number)) for route, number in routes)
     return plan
 
 
-def _seed(ports) -> dict[str, str]:
+def seed_routes(ports) -> dict[str, str]:
     """Three numbers of three businesses, one per route family; open all day."""
     from shared import tenants
 
@@ -213,7 +213,7 @@ def _seed(ports) -> dict[str, str]:
     return numbers
 
 
-def _signed(settings, number: str) -> tuple[dict[str, str], str]:
+def signed_call(settings, number: str) -> tuple[dict[str, str], str]:
     from twilio.request_validator import RequestValidator
 
     params = {"CallSid": "CA" + uuid.uuid4().hex, "AccountSid": settings.twilio_account_sid, "From": "+17205550199",
@@ -317,10 +317,10 @@ def bench_parts() -> None:
             settings = Settings(Z3_BACKEND="local", Z3_DATA_DIR=Path(tmp), PUBLIC_BASE_URL="https://z3.bench")
             ports = runtime.use(Ports(settings))
             try:
-                number = _seed(ports)["voicemail"]
+                number = seed_routes(ports)["voicemail"]
                 answer, baseline = function_app("voice_answer").test_client(), baseline_client()
                 logging.getLogger().setLevel(logging.WARNING)
-                first, signature = _signed(settings, number)
+                first, signature = signed_call(settings, number)
                 paired(baseline, answer, "voice_answer", first, {"X-Twilio-Signature": signature})
                 loaded = answer_module.load_for_answer(ports.store(), CallParams.parse(first), {}, first["From"])
                 route = answer_module.decide(loaded.tenant, loaded.tenant.settings.voice,
@@ -334,7 +334,7 @@ def bench_parts() -> None:
                         stack.enter_context(replaced(*fakes[part]))
                     base, fn = [], []
                     for i in range(PARTS_ROUNDS + WARMUP):
-                        params, signature = _signed(settings, number)
+                        params, signature = signed_call(settings, number)
                         b, f = paired(baseline, answer, "voice_answer", params, {"X-Twilio-Signature": signature})
                         if i >= WARMUP:
                             base.append(b)

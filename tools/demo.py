@@ -1,6 +1,10 @@
 """The demo business and its simulated day, played by ``scripts/dev`` (unless ``--no-demo``).
 
-Seeding is idempotent: a restart on the same data directory reuses the demo business."""
+Once per data directory: a restart on the same data directory reuses the demo business and
+does not play the day again (which would add a second set of calls, appointments and consent
+events to the first). ``DAY`` records that the day was started and when it finished; a day the
+stack stopped in the middle of is not played again either, and the narration says so. A fresh
+day: a new ``--data-dir`` (or delete the old one); ``scripts/simulate`` plays it again on purpose."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from shared.runtime import Ports
 DEMO_TENANT = "t_demo_sunrise"
 DEMO_NUMBER = "+13035550100"
 DEMO_OWNER = "owner@sunrise-plumbing.example"
+DAY = "dev_stack/demo_day"  # {"state": "playing" | "played", "tenant_id", "started_at", "finished_at"}
 
 
 def seed(ports: Ports):
@@ -29,9 +34,26 @@ def seed(ports: Ports):
     return tenant
 
 
-def run(base_url: str, ports: Ports, dispatcher, out: Callable[[str], None]) -> None:
+def run(base_url: str, ports: Ports, dispatcher, out: Callable[[str], None]) -> bool:
+    """Seed the demo business and play its day, unless this data dir has already had it;
+    returns whether the day was played now."""
     tenant = seed(ports)
     out(f"Demo business: {tenant.name} ({tenant.id}), number {', '.join(tenant.numbers)}, time zone {tenant.time_zone}")
+    store, clock = ports.store(), ports.clock()
+    if not store.create(DAY, {"state": "playing", "tenant_id": tenant.id, "started_at": clock.now()}):
+        day = store.get(DAY) or {}
+        where = ports.settings.z3_data_dir
+        if day.get("state") == "played":
+            out(f"The demo day was already played on this data dir (finished {day.get('finished_at')}): its records "
+                f"are kept and it is not played again. For a fresh day use a new --data-dir (or delete {where}); "
+                "scripts/simulate plays it again on purpose.")
+        else:
+            out(f"The demo day started on this data dir at {day.get('started_at')} did not finish (the stack stopped "
+                f"during it); it is not played again, so nothing is doubled. For a fresh day use a new --data-dir "
+                f"(or delete {where}).")
+        return False
     from tools import simulate
 
     simulate.play_day(base_url, ports, dispatcher, tenant, out=out)
+    store.update(DAY, {"state": "played", "finished_at": clock.now()})
+    return True

@@ -5,7 +5,10 @@
 * the provider sandboxes under ``/_sandbox/<provider>``, with the real SDK clients pointed at
   them through the ordinary settings (``TWILIO_API_BASE_URL`` ...);
 * the dispatcher that delivers the local event outbox and task queue to the functions;
-* unless ``--no-demo``: a demo business and its simulated day (``tools.demo``);
+* unless ``--no-demo``: a demo business and its simulated day (``tools.demo``), played once per
+  data dir;
+* the narration on stdout; the JSON log lines in ``<data dir>/stack.log`` (appended), or on
+  stderr with ``--logs``;
 * the mail viewer at ``/_sandbox/resend/`` (``tools.sandboxes.mailbox_viewer``);
 * ``<data dir>/stack.json`` while it runs: its pid and the provider endpoints, which
   ``scripts/ops`` on the same data dir uses instead of the real providers.
@@ -24,6 +27,7 @@ from tools.sandboxes.mailbox_viewer import MailboxViewer
 from tools.wsgi import ServerThread, function_app, function_names, mount
 
 STACK_FILE = "stack.json"
+LOG_FILE = "stack.log"
 
 
 def sandbox_settings(base_url: str) -> dict[str, str]:
@@ -107,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     parser.add_argument("--data-dir", type=Path, default=Path(".z3data"))
     parser.add_argument("--no-demo", action="store_true", help="serve without playing the demo")
+    parser.add_argument("--logs", action="store_true",
+                        help=f"JSON log lines on stderr instead of <data dir>/{LOG_FILE}")
     args = parser.parse_args(argv)
 
     env = configure_environment(f"http://127.0.0.1:{args.port}", args.data_dir)
@@ -114,7 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     from shared.adapters.local import build_dispatcher
     from shared.logging import configure, get_logger
 
-    configure("devstack")
+    log_path = args.data_dir.resolve() / LOG_FILE
+    if args.logs:
+        configure("devstack")
+    else:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        configure("devstack", stream=open(log_path, "a", buffering=1, encoding="utf-8"))
     log = get_logger("z3.dev")
     app, names = build_app()
     server = ServerThread(app, port=args.port).start()
@@ -125,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print_line(f"  {server.url}/{name}")
     print_line(f"Mail viewer (emails the stack sent): {server.url}/_sandbox/resend/")
+    print_line("Logs (JSON lines): " + ("stderr" if args.logs else str(log_path)))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -145,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_line(text: str) -> None:
-    """The dev stack talks to the developer on stdout; logs go to stderr as JSON."""
+    """The dev stack talks to the developer on stdout; its logs are JSON lines in the log file
+    (or on stderr with ``--logs``), never here."""
     import sys
 
     sys.stdout.write(text + "\n")

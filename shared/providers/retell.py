@@ -1,8 +1,10 @@
 """The Retell AI client, built once per instance from Settings.
 
 Importing ``retell`` costs about two seconds (its generated types). Nothing in this module
-imports it at module level; :func:`preload` does, and ``functions/voice_answer/main.py`` calls
-it while the instance starts, so no caller waits for it mid-call. Everyone else pays nothing.
+imports it at module level; :func:`preload` does, and ``functions/voice_answer/main.py`` runs
+it in the background while the instance starts (``shared.warmup``): the voicemail and IVR
+answers never wait for it, and the AI route (:func:`client`) joins it, re-raising its failure.
+Everyone else pays nothing.
 
 ``register_call`` runs against a hard budget: Twilio waits 15 s for our TwiML, and a caller
 should not hear more than a moment of silence. Past the budget (or on any error) it raises
@@ -16,9 +18,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from shared import warmup
+
 if TYPE_CHECKING:
     from shared.config import Settings
 
+SDK = "retell"  # the name of its background import (shared.warmup)
 DEFAULT_BASE_URL = "https://api.retellai.com"
 REGISTER_BUDGET_SECONDS = 3.5
 _MIN_ATTEMPT_SECONDS = 0.5
@@ -48,6 +53,7 @@ def client(settings: "Settings"):
     """One ``Retell`` client per (base URL, key) and process: it keeps its connection pool, so
     warm calls skip the TCP/TLS handshake. SDK retries are off; :func:`register_call` retries
     within its budget itself."""
+    warmup.wait(SDK)
     key = (base_url(settings), settings.secret("retell_api_key"))
     found = _clients.get(key)
     if found is None:
@@ -70,10 +76,10 @@ def register_call(settings: "Settings", *, agent_id: str, from_number: str | Non
 
     Tries again once on a connection error or a 5xx while at least half a second of the budget
     is left; a 4xx (bad key, unknown agent) is not retried. Raises :class:`RetellUnavailable`."""
+    api = client(settings)
     import httpx
     import retell
 
-    api = client(settings)
     deadline = time.monotonic() + (REGISTER_BUDGET_SECONDS if budget is None else budget)
     body: dict[str, Any] = {"agent_id": agent_id, "to_number": to_number, "direction": "inbound",
                             "metadata": metadata, "retell_llm_dynamic_variables": dynamic_variables}

@@ -34,3 +34,14 @@ def test_settings_and_runtime_build_no_client_until_a_port_is_used():
     assert _imported_after(
         "from shared import runtime\nruntime.settings()\n"
     ) == []
+
+
+def test_voice_answer_leaves_the_retell_sdk_to_its_background_import():
+    # The instance's own thread imports what every answer needs (twilio's validator and TwiML);
+    # retell (~1.5 s) only arrives through the background import (shared.warmup), held off here.
+    imported = _imported_after(
+        "from shared import warmup\nwarmup.start = lambda name, load: None\n"
+        "import functions.voice_answer.main\n"
+    )
+    assert not [m for m in imported if m == "retell" or m.startswith("retell.")]
+    assert "twilio.request_validator" in imported and "twilio.twiml.voice_response" in imported

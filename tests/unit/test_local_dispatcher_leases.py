@@ -175,3 +175,25 @@ def test_ops_queue_shows_a_leased_row_as_in_flight(tmp_path, capsys):
         runtime.reset()
         ports.close()
         forget(settings.z3_data_dir)
+
+
+@pytest.mark.parametrize("answer,level,message", [
+    (503, "INFO", "delivery deferred, will retry"),      # the target asks to be delivered again
+    (500, "WARNING", "delivery failed, will retry"),
+    (ConnectionError, "WARNING", "delivery failed, will retry"),
+])
+def test_an_asked_for_redelivery_is_info_and_a_failure_a_warning(tmp_path, caplog, answer, level, message):
+    settings = _settings(tmp_path / "data")
+    _enqueue(settings, 1)
+
+    def poster(url: str, body: bytes, headers: dict[str, str]) -> int:
+        if isinstance(answer, int):
+            return answer
+        raise answer("refused")
+
+    with caplog.at_level("INFO", logger="z3.local.dispatcher"):
+        Dispatcher(LocalDatabase(settings.z3_data_dir / "z3.db"), settings, poster=poster).run_once()
+    records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "z3.local.dispatcher"]
+    assert records == [(level, message)]
+    assert _statuses(settings) == Counter({"pending": 1})
+    forget(settings.z3_data_dir)

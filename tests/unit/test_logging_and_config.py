@@ -137,3 +137,29 @@ def test_ids_and_timestamps_that_look_like_digits_are_kept(function_log, text):
     log, stream = function_log
     log.info(text)
     assert json.loads(stream.getvalue().splitlines()[-1])["message"] == text
+
+
+def test_werkzeugs_coloured_request_lines_are_plain_text_in_the_json_logs():
+    # The dev stack's server (werkzeug) colours the request line of every answer but a 200 with
+    # ANSI codes: in a JSON log line they are noise (and "\u001b[35m" in the log file).
+    import requests
+    from werkzeug.wrappers import Response
+
+    from tools.wsgi import ServerThread
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("devstack"))
+    werkzeug_log = logging.getLogger("werkzeug")
+    saved = werkzeug_log.level
+    werkzeug_log.addHandler(handler)
+    werkzeug_log.setLevel(logging.INFO)
+    try:
+        with ServerThread(Response("try again later", status=503)) as server:
+            assert requests.post(f"{server.url}/call_completed", timeout=5).status_code == 503
+    finally:
+        werkzeug_log.removeHandler(handler)
+        werkzeug_log.setLevel(saved)
+    [line] = [json.loads(text) for text in stream.getvalue().splitlines() if "/call_completed" in text]
+    assert '"POST /call_completed HTTP/1.1" 503' in line["message"]
+    assert "\x1b" not in line["message"] and "\\u001b" not in stream.getvalue()

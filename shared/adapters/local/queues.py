@@ -233,8 +233,17 @@ class Dispatcher:
                 f" WHERE {held}",
                 (status, error, _now() + self._backoff.delay(attempts), value, token),
             )
-        if cur.rowcount:
-            log.warning("delivery failed, will retry", extra={"table": table, "attempt": attempts, "error": error})
+        if not cur.rowcount:
+            return 0
+        extra = {"table": table, "attempt": attempts, "error": error}
+        if status == "pending" and error == "HTTP 503":
+            # 503 is the target asking to be delivered again (shared.worker.RetryLater logs its
+            # reason at INFO, e.g. a voicemail's recording not stored yet; an outage is logged by
+            # the function itself): an expected wait, not a failure.
+            log.info("delivery deferred, will retry", extra={**extra, "retry_in_s": round(self._backoff.delay(attempts), 1)})
+        else:
+            log.warning("delivery failed, will retry" if status == "pending" else "delivery failed, parked as dead",
+                        extra=extra)
         return 0
 
     def pending(self) -> int:
