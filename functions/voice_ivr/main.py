@@ -6,7 +6,7 @@ import functions_framework
 from shared import runtime
 from shared.http import Incoming, Reply, handle
 from shared.voice import web
-from shared.voice.answer import continue_call
+from shared.voice.ivr import continue_call
 
 web.warm(twiml=True)
 

@@ -25,10 +25,12 @@ from typing import Any, Mapping
 from shared.http import BadRequest
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
-from shared.runtime import Ports
+from shared.ports import Ports
 from shared.tenants import TenantScope
-from shared.voice.answer import find_tenant, tenant_param
-from shared.voice.calls import call_path, expire_at, status_patch
+from shared.voice.calls import TERMINAL, call_path, expire_at, status_patch
+from shared.voice.events import CallCompleted, publish_call_completed
+from shared.voice.finalize import schedule_finalize
+from shared.voice.lookup import find_tenant, tenant_param
 from shared.voice.params import IngestRequest, RecordingParams, StatusParams
 from shared.voice.settings import normalize_any
 
@@ -85,9 +87,6 @@ def call_status(ports: Ports, params: StatusParams, query: Mapping[str, str]) ->
     return f"status {status}"
 
 
-TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-
-
 def publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: str, record: dict[str, Any],
                      now) -> None:
     """A call the AI agent did not handle (voicemail, a forward, a caller who hung up in the menu)
@@ -96,13 +95,9 @@ def publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: str
     delayed ``call_finalize`` task as the backstop; a rejected (blocked) caller is not worth an
     email. Published before it is marked, so a failure
     in between means a second publish, which the subscriber absorbs (idempotent per call)."""
-    from shared.voice.events import CallCompleted, publish_call_completed
-
     if status not in TERMINAL or record.get("completed_event_published_at"):
         return
     if record.get("route") == "ai" or record.get("retell_call_id"):
-        from shared.voice.finalize import schedule_finalize
-
         schedule_finalize(ports, scope.tenant_id, call_sid, now)  # the backstop if Retell's analysis never comes
         return
     if record.get("route") in (None, "rejected"):
