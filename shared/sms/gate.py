@@ -55,6 +55,7 @@ from shared import consent
 from shared.idempotency import InProgress
 from shared.logging import get_logger
 from shared.phone import try_normalize_us
+from shared.ports import Ports
 from shared.sms import messages
 from shared.sms.timezones import next_allowed, recipient_zones
 
@@ -113,7 +114,7 @@ def blocked_id(key: str) -> str:
     return f"blocked_{key}"
 
 
-def send_sms(ports: Any, tenant: Any, to: str, body: str, *, purpose: Purpose, source: str,
+def send_sms(ports: Ports, tenant: Any, to: str, body: str, *, purpose: Purpose, source: str,
              now: dt.datetime | None = None, from_number: str | None = None) -> SendResult:
     """Send one text if the rules allow it (module docstring); otherwise record why not.
 
@@ -227,7 +228,7 @@ def _log_refusal(tenant_id: str, reason: BlockReason | None, purpose: str, key: 
 
 # --- sending ------------------------------------------------------------------------------------
 
-def _send(ports: Any, scope: Any, key: str, decision: _Decision, body: str, purpose: str, source: str,
+def _send(ports: Ports, scope: Any, key: str, decision: _Decision, body: str, purpose: str, source: str,
           now: dt.datetime) -> SendResult:
     from twilio.base.exceptions import TwilioRestException
 

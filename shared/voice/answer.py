@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from shared.http import BadRequest
+from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
 from shared.ports import Ports
@@ -79,7 +79,7 @@ def answer_call(ports: Ports, params: CallParams, query: Mapping[str, str]) -> s
 
     forced = query.get("route")
     if forced is not None and forced != "ai":
-        raise BadRequest("unknown route parameter")
+        raise InvalidInput("unknown route parameter")
     if forced == "ai":
         option = (query.get("option") or "")[:1]
         label = tenant.settings.voice.ivr.options.get(option)
@@ -115,7 +115,7 @@ def answer_fallback(ports: Ports, params: CallParams, query: Mapping[str, str]) 
     ordinary = {k: v for k, v in query.items() if k != "fallback"}
     try:
         return fallback.within_budget(lambda: answer_call(ports, params, ordinary))
-    except BadRequest:
+    except InvalidInput:
         raise
     except Exception as exc:  # noqa: BLE001 - the last line before Twilio's error message (incl. timeout)
         log.error("answering on the fallback path without the store",

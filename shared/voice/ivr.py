@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from shared.http import BadRequest
+from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
 from shared.ports import Ports, StoreUnavailable
@@ -39,7 +39,7 @@ def continue_call(ports: Ports, form: Mapping[str, str], query: Mapping[str, str
     """Gather, Dial and Record actions: ``step=menu`` (default), ``dial`` or ``recorded``."""
     step = query.get("step", "menu")
     if step not in ("menu", "dial", "recorded"):
-        raise BadRequest("unknown step")
+        raise InvalidInput("unknown step")
     if step == "recorded":
         _note_voicemail(ports, CallParams.parse(form), form, query)
         return twiml.hangup(twiml.VOICEMAIL_THANKS)
@@ -122,9 +122,9 @@ def _menu_choice(ports: Ports, tenant: Tenant, params: GatherParams, query: Mapp
     try:
         attempt = int(query.get("attempt", "1"))
     except ValueError:
-        raise BadRequest("attempt must be a number") from None
+        raise InvalidInput("attempt must be a number") from None
     if not 1 <= attempt <= 10:
-        raise BadRequest("attempt out of range")
+        raise InvalidInput("attempt out of range")
     voice = tenant.settings.voice
     route = route_choice(voice, digits=params.Digits, speech=params.SpeechResult, attempt=attempt)
     ivr = {"digits": params.Digits or None, "speech": params.SpeechResult or None, "attempts": attempt}
@@ -144,7 +144,7 @@ def _menu_choice(ports: Ports, tenant: Tenant, params: GatherParams, query: Mapp
 def _after_dial(ports: Ports, tenant: Tenant, params: DialParams, query: Mapping[str, str], now: dt.datetime) -> str:
     kind = query.get("kind")
     if kind not in ("forward", "ai", "transfer"):
-        raise BadRequest("unknown dial kind")
+        raise InvalidInput("unknown dial kind")
     if kind != "forward":
         scope = TenantScope(ports.store(), tenant.id)
         if kind == "ai" and transfer_claimed(scope.get(call_path(params.CallSid))):

@@ -15,7 +15,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
 
-from shared.http import BadRequest
+from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
 from shared.phone import try_normalize_us
@@ -34,7 +34,7 @@ def tenant_param(query: Mapping[str, str]) -> str | None:
     if value is None:
         return None
     if not value or len(value) > 64 or not all(c.isalnum() or c in "_-" for c in value):
-        raise BadRequest("invalid tenant parameter")
+        raise InvalidInput("invalid tenant parameter")
     return value
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from shared.http import BadRequest
+from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
 from shared.ports import Ports
@@ -59,7 +59,7 @@ def call_status(ports: Ports, params: StatusParams, query: Mapping[str, str]) ->
         return _forward_leg(scope, tenant, params, at)
     if params.CallStatus not in ("queued", "initiated", "ringing", "in-progress", "completed", "busy",
                                  "no-answer", "failed", "canceled"):
-        raise BadRequest("unknown CallStatus")
+        raise InvalidInput("unknown CallStatus")
     path = scope.path(call_path(params.CallSid))
 
     def write(tx) -> str:
@@ -110,7 +110,7 @@ def publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: str
 def _forward_leg(scope: TenantScope, tenant: Tenant, params: StatusParams, at) -> str:
     """A team member's phone answered a forwarded call: note who, on the parent call."""
     if not params.ParentCallSid:
-        raise BadRequest("a forwarded leg needs ParentCallSid")
+        raise InvalidInput("a forwarded leg needs ParentCallSid")
     if params.CallStatus != "in-progress":
         return f"leg {params.CallStatus}"
     number = normalize_any(params.To)
@@ -139,7 +139,7 @@ def recording_callback(ports: Ports, params: RecordingParams, query: Mapping[str
         return f"recording {params.RecordingStatus}"
     tenant_id = tenant_param(query)  # recording callbacks carry no To: our URL names the tenant
     if tenant_id is None:
-        raise BadRequest("cannot tell which business the recording belongs to")
+        raise InvalidInput("cannot tell which business the recording belongs to")
     request = IngestRequest(tenant_id=tenant_id, call_sid=params.CallSid, recording_sid=params.RecordingSid,
                             recording_url=params.RecordingUrl,
                             duration=params.RecordingDuration if (params.RecordingDuration or 0) >= 0 else None)
