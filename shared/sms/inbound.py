@@ -52,7 +52,10 @@ from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.base import Model
 from shared.ports import Ports
+from shared.notifications import notify_business
 from shared.sms import messages, texts
+from shared.sms.gate import send_sms
+from shared.tenants import TenantScope, tenant_for_number
 
 log = get_logger("z3.sms.inbound")
 
@@ -119,7 +122,6 @@ class InboundOutcome:
 
 def receive(ports: Ports, msg: InboundSms) -> InboundOutcome:
     """Handle one inbound text (module docstring)."""
-    from shared.tenants import TenantScope, tenant_for_number
 
     store = ports.store()
     tenant = tenant_for_number(store, msg.recipient)
@@ -177,7 +179,6 @@ def _message_doc(tenant_id: str, msg: InboundSms, sender: str | None, recipient:
 
 def _reply(ports: Ports, scope: Any, doc: dict[str, Any], now: dt.datetime) -> str:
     """Send the keyword reply if it is still pending; record what happened on the message."""
-    from shared.sms.gate import send_sms
 
     reply = doc.get("reply") or {}
     if reply.get("state") != "pending":
@@ -192,7 +193,6 @@ def _reply(ports: Ports, scope: Any, doc: dict[str, Any], now: dt.datetime) -> s
 
 def _forward(ports: Ports, scope: Any, doc: dict[str, Any]) -> bool:
     """Queue the business's notification for an ordinary text (deduplicated by sid)."""
-    from shared.notifications import notify_business
 
     if (doc.get("forward") or {}).get("state") != "pending":
         return False

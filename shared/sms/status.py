@@ -24,6 +24,7 @@ from shared.logging import get_logger
 from shared.models.base import Model
 from shared.ports import Ports
 from shared.sms import messages
+from shared.tenants import TenantScope, tenant_for_number
 
 log = get_logger("z3.sms.status")
 
@@ -59,7 +60,6 @@ class StatusReport(Model):
 
 def apply_report(ports: Ports, report: StatusReport) -> str | None:
     """Merge one status report; returns the message's status afterwards (None: no business)."""
-    from shared.tenants import TenantScope, tenant_for_number
 
     store = ports.store()
     tenant = tenant_for_number(store, report.sender) or tenant_for_number(store, report.recipient)
