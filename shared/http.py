@@ -9,7 +9,7 @@
 ``handle`` maps outcomes to the status codes providers act on:
 
 * :class:`shared.webhooks.InvalidSignature` -> 403 (forged, unsigned, stale: never processed);
-* :class:`BadRequest`, ``MalformedPayload``, pydantic ``ValidationError``, malformed JSON/form
+* :class:`shared.errors.InvalidInput` (services) and :class:`BadRequest` (this edge), ``MalformedPayload``, pydantic ``ValidationError``, malformed JSON/form
   (also JSON nested too deeply or holding numbers no store holds) -> 400 with a reason;
 * a body over :data:`MAX_BODY_BYTES` -> 413, before anything is read past the limit;
 * :class:`shared.ports.StoreUnavailable` (storage or a provider down) -> 503, so the sender
@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from shared.errors import InvalidInput
 from shared.logging import get_logger, set_trace_from_headers
 from shared.models.base import MAX_JSON_DEPTH, json_value_problem
 
@@ -40,12 +41,12 @@ MAX_FORM_FIELDS = 1000
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class BadRequest(ValueError):
-    """The request is well signed but unusable: answer 4xx with this reason (no PII in it)."""
+class BadRequest(InvalidInput):
+    """:class:`shared.errors.InvalidInput` found by the HTTP edge itself, with any 4xx status
+    (415 for a worker's wrong content type): answer ``status`` with this reason (no PII in it)."""
 
     def __init__(self, reason: str, status: int = 400) -> None:
         super().__init__(reason)
-        self.reason = reason
         self.status = status
 
 
@@ -120,6 +121,13 @@ class Incoming:
             raise BadRequest(f"body is {problem}" if problem.startswith("nested") else f"body: {problem}")
         return value
 
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object, or 400."""
+        body = self.json()
+        if not isinstance(body, dict):
+            raise BadRequest("body must be a JSON object")
+        return body
+
 
 def incoming(request: Any, function: str) -> Incoming:
     # Flask 3.1's per-request limit: a Content-Length above it raises RequestEntityTooLarge before
@@ -168,7 +176,7 @@ def handle(request: Any, function: str, *, handler: Callable[[Incoming], Reply],
     except InvalidSignature as exc:
         log.warning("rejected request: bad signature", extra={"reason": str(exc)})
         reply = Reply.json({"error": "invalid signature"}, 403)
-    except BadRequest as exc:
+    except InvalidInput as exc:  # the services' error, and BadRequest (a subclass) of the edge
         log.info("bad request", extra={"reason": exc.reason})
         reply = Reply.json({"error": exc.reason}, exc.status)
     except MalformedPayload as exc:

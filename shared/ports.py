@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Literal, Protocol, Sequence, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Protocol, Sequence, TypeVar, runtime_checkable
+
+if TYPE_CHECKING:
+    from shared.config import Settings
 
 T = TypeVar("T")
 
@@ -214,6 +217,21 @@ class Cipher(Protocol):
 
 class Clock(Protocol):
     def now(self) -> dt.datetime: ...  # timezone-aware, UTC
+
+
+class Ports(Protocol):
+    """Everything a service uses, handed to it as one argument (``ports: Ports``): the instance's
+    settings and the ports, each built on first use. ``shared.runtime.Ports`` builds them from
+    Settings (the wiring); services name only this type, never the wiring."""
+
+    settings: "Settings"
+
+    def store(self) -> DocumentStore: ...
+    def bus(self) -> EventBus: ...
+    def tasks(self) -> TaskQueue: ...
+    def blobs(self) -> BlobStore: ...
+    def cipher(self) -> Cipher: ...
+    def clock(self) -> Clock: ...
 
 
 class SystemClock:

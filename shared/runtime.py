@@ -1,8 +1,10 @@
 """Builds the ports and providers from Settings, once per process instance, lazily.
 
-Functions call ``runtime.store()`` etc. on first use; importing this module costs nothing
-(no Google or provider client is imported until a port is asked for). Tests swap the whole
-set with :func:`use` and restore it with :func:`reset`.
+Functions hand ``runtime.current()`` (a :class:`Ports`) to the service they call; each port is
+built on first use, so importing this module costs nothing (no Google or provider client is
+imported until a port is asked for). Tests swap the whole set with :func:`use` and restore it
+with :func:`reset`. Services never import this module: they take a ``ports: shared.ports.Ports``
+argument (the Protocol this class implements).
 """
 
 from __future__ import annotations
@@ -96,27 +98,3 @@ def reset() -> None:
 
 def settings() -> Settings:
     return current().settings
-
-
-def store() -> DocumentStore:
-    return current().store()
-
-
-def bus() -> EventBus:
-    return current().bus()
-
-
-def tasks() -> TaskQueue:
-    return current().tasks()
-
-
-def blobs() -> BlobStore:
-    return current().blobs()
-
-
-def cipher() -> Cipher:
-    return current().cipher()
-
-
-def clock() -> Clock:
-    return current().clock()

@@ -12,6 +12,7 @@ import functions_framework
 from shared import runtime
 from shared.http import Incoming, Reply, handle
 from shared.voice import agent_web
+from shared.webhooks.retell import verify_retell_request
 
 agent_web.warm(tools=True)
 
@@ -20,10 +21,10 @@ def _handle(req: Incoming) -> Reply:
     from shared.voice.agent_payloads import ToolRequest
     from shared.voice.agent_tools import run_tool
 
-    request = ToolRequest.model_validate(agent_web.json_object(req))
+    request = ToolRequest.model_validate(req.json_object())
     return Reply.json(run_tool(runtime.current(), request))
 
 
 @functions_framework.http
 def retell_tools(request):
-    return handle(request, "retell_tools", verify=agent_web.verify_retell_request, handler=_handle)
+    return handle(request, "retell_tools", verify=verify_retell_request, handler=_handle)

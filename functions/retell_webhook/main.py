@@ -11,6 +11,7 @@ import functions_framework
 from shared import runtime
 from shared.http import Incoming, Reply, handle
 from shared.voice import agent_web
+from shared.webhooks.retell import verify_retell_request
 
 agent_web.warm()
 
@@ -19,11 +20,11 @@ def _handle(req: Incoming) -> Reply:
     from shared.voice.agent_payloads import RetellEvent
     from shared.voice.agent_webhook import handle_event
 
-    event = RetellEvent.model_validate(agent_web.json_object(req))
+    event = RetellEvent.model_validate(req.json_object())
     outcome = handle_event(runtime.current(), event)
     return Reply.json({"result": outcome.status, "published": outcome.published})
 
 
 @functions_framework.http
 def retell_webhook(request):
-    return handle(request, "retell_webhook", verify=agent_web.verify_retell_request, handler=_handle)
+    return handle(request, "retell_webhook", verify=verify_retell_request, handler=_handle)

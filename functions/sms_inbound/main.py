@@ -15,13 +15,9 @@ import functions_framework
 from shared import runtime
 from shared.http import Incoming, Reply, handle
 from shared.sms.inbound import InboundSms, receive
-from shared.webhooks.twilio import verify_request
+from shared.webhooks.twilio import verify_twilio_request
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-
-
-def _verify(req: Incoming) -> None:
-    verify_request(runtime.settings(), req)
 
 
 def _handle(req: Incoming) -> Reply:
@@ -31,4 +27,4 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def sms_inbound(request):
-    return handle(request, "sms_inbound", verify=_verify, handler=_handle)
+    return handle(request, "sms_inbound", verify=verify_twilio_request, handler=_handle)

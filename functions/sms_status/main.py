@@ -9,11 +9,7 @@ import functions_framework
 from shared import runtime
 from shared.http import Incoming, Reply, handle
 from shared.sms.status import StatusReport, apply_report
-from shared.webhooks.twilio import verify_request
-
-
-def _verify(req: Incoming) -> None:
-    verify_request(runtime.settings(), req)
+from shared.webhooks.twilio import verify_twilio_request
 
 
 def _handle(req: Incoming) -> Reply:
@@ -23,4 +19,4 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def sms_status(request):
-    return handle(request, "sms_status", verify=_verify, handler=_handle)
+    return handle(request, "sms_status", verify=verify_twilio_request, handler=_handle)

@@ -6,7 +6,8 @@ import functions_framework
 from shared import runtime
 from shared.http import Incoming, Reply, handle
 from shared.voice import web
-from shared.voice.answer import continue_call
+from shared.webhooks.twilio import verify_twilio_request
+from shared.voice.ivr import continue_call
 
 web.warm(twiml=True)
 
@@ -17,4 +18,4 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def voice_ivr(request):
-    return handle(request, "voice_ivr", verify=web.verify_twilio_request, handler=_handle)
+    return handle(request, "voice_ivr", verify=verify_twilio_request, handler=_handle)

@@ -5,6 +5,7 @@ import functions_framework
 from shared import runtime
 from shared.http import Incoming, Reply, handle
 from shared.voice import web
+from shared.webhooks.twilio import verify_twilio_request
 from shared.voice.status import handle_callback
 
 web.warm()
@@ -16,4 +17,4 @@ def _handle(req: Incoming) -> Reply:
 
 @functions_framework.http
 def voice_status(request):
-    return handle(request, "voice_status", verify=web.verify_twilio_request, handler=_handle)
+    return handle(request, "voice_status", verify=verify_twilio_request, handler=_handle)

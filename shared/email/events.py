@@ -28,9 +28,10 @@ from typing import Any, Mapping
 from shared.email import log as email_log
 from shared.email import suppression
 from shared.email.suppression import SuppressionReason
-from shared.http import BadRequest
+from shared.errors import InvalidInput
 from shared.idempotency import claim_in, key_path
 from shared.logging import get_logger
+from shared.ports import Ports
 from shared.tenants import TenantScope
 
 log = get_logger("z3.email.events")
@@ -77,18 +78,18 @@ class EmailEvent:
 
 def parse_event(payload: Any) -> EmailEvent:
     """Resend's webhook body (``{"type", "created_at", "data"}``) as an :class:`EmailEvent`;
-    :class:`BadRequest` when it is not one."""
+    :class:`InvalidInput` when it is not one."""
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str) or not payload["type"]:
-        raise BadRequest("not a Resend event: no type")
+        raise InvalidInput("not a Resend event: no type")
     data = payload.get("data")
     if not isinstance(data, dict):
-        raise BadRequest("not a Resend event: no data")
+        raise InvalidInput("not a Resend event: no data")
     kind = payload["type"]
     if kind not in STATUS_OF:
         return EmailEvent(kind, _time(payload.get("created_at")), None, (), {})
     email_id = data.get("email_id")
     if not isinstance(email_id, str) or not email_id:
-        raise BadRequest("email event without email_id")
+        raise InvalidInput("email event without email_id")
     to = data.get("to")
     recipients = tuple(a for a in ([to] if isinstance(to, str) else to or []) if isinstance(a, str) and "@" in a)
     bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}
@@ -103,14 +104,14 @@ def parse_event(payload: Any) -> EmailEvent:
     )
 
 
-def apply_event(ports: Any, svix_id: str, event: EmailEvent) -> str:
+def apply_event(ports: Ports, svix_id: str, event: EmailEvent) -> str:
     """Apply one verified event. Returns ``ignored``, ``duplicate``, ``applied`` or ``unknown_email``
     (no log found; suppression still applied)."""
     if event.status is None:
         log.info("resend event ignored", extra={"event_type": event.type[:60]})
         return "ignored"
     if not svix_id:
-        raise BadRequest("missing svix-id")
+        raise InvalidInput("missing svix-id")
     store = ports.store()
     now = ports.clock().now()
     when = event.created_at or now

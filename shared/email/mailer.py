@@ -44,6 +44,7 @@ from shared.email import log as email_log
 from shared.email import suppression
 from shared.email.addresses import digest, mask, normalize, short_hash
 from shared.logging import get_logger
+from shared.ports import Ports
 from shared.tenants import TenantScope, UnknownTenant
 
 log = get_logger("z3.email")
@@ -110,7 +111,7 @@ ALERTS = {
 }
 
 
-def deliver(ports: Any, request: Any) -> list[Outcome]:
+def deliver(ports: Ports, request: Any) -> list[Outcome]:
     """Send ``request`` (a :class:`shared.notifications.NotifyRequest`) to its recipients."""
     from shared.email.render import category
 
@@ -155,7 +156,7 @@ def resolve_recipients(scope: TenantScope, tenant: Any, request: Any) -> list[st
     return out
 
 
-def send_one(ports: Any, scope: TenantScope, tenant: Any, request: Any, address: str) -> Outcome:
+def send_one(ports: Ports, scope: TenantScope, tenant: Any, request: Any, address: str) -> Outcome:
     from shared.email.render import category
     from shared.providers.resend import ResendRejected, send_email
 

@@ -54,7 +54,7 @@ class TenantSettings(Model):
     """What the business controls. Later issues add routing, hours and the like here.
 
     The greeting is ``voice.greeting``, beside the rest of how calls are answered, and every path
-    that greets reads it (``shared.voice.answer.greeting``). Documents written before that kept a
+    that greets reads it (``shared.voice.settings.greeting``). Documents written before that kept a
     top-level ``settings.greeting``: it is read as ``voice.greeting`` when that one is empty."""
 
     recording_notice: str = "This call may be recorded."

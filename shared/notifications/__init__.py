@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.models.base import Message
+from shared.ports import Ports
 
 Template = Literal[
     "call_summary", "new_voicemail", "new_text_message", "team_invite", "password_reset",
@@ -33,7 +34,7 @@ def task_name(dedup_key: str) -> str:
     return "notify-" + hashlib.sha256(dedup_key.encode()).hexdigest()[:40]
 
 
-def notify_business(ports: Any, *, tenant_id: str, template: Template, context: dict[str, Any], dedup_key: str,
+def notify_business(ports: Ports, *, tenant_id: str, template: Template, context: dict[str, Any], dedup_key: str,
                     to_user_id: str | None = None, to_email: str | None = None) -> bool:
     """Queue a notification; returns False when the same ``dedup_key`` was queued before."""
     request = NotifyRequest(tenant_id=tenant_id, template=template, context=context, dedup_key=dedup_key,

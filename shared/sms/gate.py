@@ -55,8 +55,10 @@ from shared import consent
 from shared.idempotency import InProgress
 from shared.logging import get_logger
 from shared.phone import try_normalize_us
+from shared.ports import Ports, StoreError
 from shared.sms import messages
 from shared.sms.timezones import next_allowed, recipient_zones
+from shared.tenants import TenantScope, UnknownTenant
 
 log = get_logger("z3.sms")
 
@@ -113,14 +115,13 @@ def blocked_id(key: str) -> str:
     return f"blocked_{key}"
 
 
-def send_sms(ports: Any, tenant: Any, to: str, body: str, *, purpose: Purpose, source: str,
+def send_sms(ports: Ports, tenant: Any, to: str, body: str, *, purpose: Purpose, source: str,
              now: dt.datetime | None = None, from_number: str | None = None) -> SendResult:
     """Send one text if the rules allow it (module docstring); otherwise record why not.
 
     ``tenant`` is a tenant id or a ``TenantScope``; ``source`` names what the text is about
     (the inbound message sid for replies, the call id for follow-ups ...): with ``purpose`` and
     ``to`` it is the idempotency key."""
-    from shared.tenants import TenantScope
 
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
@@ -150,7 +151,6 @@ def _decide(tx: Any, tenant_id: str, key: str, raw_to: str, number: str | None, 
             source: str, now: dt.datetime, from_number: str | None) -> _Decision:
     tenant = tx.get("")
     if tenant is None:
-        from shared.tenants import UnknownTenant
 
         raise UnknownTenant(tenant_id)
     reservation = tx.get(f"sms_sends/{key}")
@@ -227,7 +227,7 @@ def _log_refusal(tenant_id: str, reason: BlockReason | None, purpose: str, key: 
 
 # --- sending ------------------------------------------------------------------------------------
 
-def _send(ports: Any, scope: Any, key: str, decision: _Decision, body: str, purpose: str, source: str,
+def _send(ports: Ports, scope: Any, key: str, decision: _Decision, body: str, purpose: str, source: str,
           now: dt.datetime) -> SendResult:
     from twilio.base.exceptions import TwilioRestException
 
@@ -303,7 +303,6 @@ def _rejected(scope: Any, key: str, decision: _Decision, exc: Any, body: str, pu
 def _release(scope: Any, key: str) -> None:
     """Give the reservation back so a retry can send; a store failure here only delays the
     retry until the lease runs out."""
-    from shared.ports import StoreError
 
     try:
         scope.delete(f"sms_sends/{key}")

@@ -48,10 +48,14 @@ from pydantic import ConfigDict, Field, field_validator
 
 from shared import consent
 from shared.consent.keywords import Intent, classify
-from shared.http import BadRequest
+from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.base import Model
+from shared.ports import Ports
+from shared.notifications import notify_business
 from shared.sms import messages, texts
+from shared.sms.gate import send_sms
+from shared.tenants import TenantScope, tenant_for_number
 
 log = get_logger("z3.sms.inbound")
 
@@ -84,21 +88,21 @@ class InboundSms(Model):
 
     @classmethod
     def from_form(cls, form: dict[str, str]) -> "InboundSms":
-        """Parse Twilio's form parameters; :class:`BadRequest` (400) for a malformed request."""
+        """Parse Twilio's form parameters; :class:`InvalidInput` (400) for a malformed request."""
         for name in ("MessageSid", "From", "To"):
             if not form.get(name):
-                raise BadRequest(f"missing {name}")
+                raise InvalidInput(f"missing {name}")
         try:
             count = int(form.get("NumMedia") or 0)
         except ValueError:
-            raise BadRequest("NumMedia is not a number") from None
+            raise InvalidInput("NumMedia is not a number") from None
         if not 0 <= count <= MAX_MEDIA:
-            raise BadRequest("NumMedia out of range")
+            raise InvalidInput("NumMedia out of range")
         media = []
         for i in range(count):
             url = form.get(f"MediaUrl{i}")
             if not url:
-                raise BadRequest(f"missing MediaUrl{i}")
+                raise InvalidInput(f"missing MediaUrl{i}")
             media.append(MediaItem(url=url, content_type=form.get(f"MediaContentType{i}")))
         return cls.model_validate({
             "message_sid": form["MessageSid"], "account_sid": form.get("AccountSid", ""), "sender": form["From"],
@@ -116,9 +120,8 @@ class InboundOutcome:
     forwarded: bool = False
 
 
-def receive(ports: Any, msg: InboundSms) -> InboundOutcome:
+def receive(ports: Ports, msg: InboundSms) -> InboundOutcome:
     """Handle one inbound text (module docstring)."""
-    from shared.tenants import TenantScope, tenant_for_number
 
     store = ports.store()
     tenant = tenant_for_number(store, msg.recipient)
@@ -174,9 +177,8 @@ def _message_doc(tenant_id: str, msg: InboundSms, sender: str | None, recipient:
     }
 
 
-def _reply(ports: Any, scope: Any, doc: dict[str, Any], now: dt.datetime) -> str:
+def _reply(ports: Ports, scope: Any, doc: dict[str, Any], now: dt.datetime) -> str:
     """Send the keyword reply if it is still pending; record what happened on the message."""
-    from shared.sms.gate import send_sms
 
     reply = doc.get("reply") or {}
     if reply.get("state") != "pending":
@@ -189,9 +191,8 @@ def _reply(ports: Any, scope: Any, doc: dict[str, Any], now: dt.datetime) -> str
     return state
 
 
-def _forward(ports: Any, scope: Any, doc: dict[str, Any]) -> bool:
+def _forward(ports: Ports, scope: Any, doc: dict[str, Any]) -> bool:
     """Queue the business's notification for an ordinary text (deduplicated by sid)."""
-    from shared.notifications import notify_business
 
     if (doc.get("forward") or {}).get("state") != "pending":
         return False

@@ -19,10 +19,12 @@ from typing import Any
 
 from pydantic import field_validator
 
-from shared.http import BadRequest
+from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.base import Model
+from shared.ports import Ports
 from shared.sms import messages
+from shared.tenants import TenantScope, tenant_for_number
 
 log = get_logger("z3.sms.status")
 
@@ -46,19 +48,18 @@ class StatusReport(Model):
         sid = form.get("MessageSid") or form.get("SmsSid")
         status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
         if not sid:
-            raise BadRequest("missing MessageSid")
+            raise InvalidInput("missing MessageSid")
         if not status or not _STATUS.match(status):
-            raise BadRequest("missing or malformed MessageStatus")
+            raise InvalidInput("missing or malformed MessageStatus")
         code = (form.get("ErrorCode") or "").strip() or None
         if code is not None and not code.isdigit():
-            raise BadRequest("malformed ErrorCode")
+            raise InvalidInput("malformed ErrorCode")
         return cls.model_validate({"message_sid": sid, "status": status, "sender": form.get("From", ""),
                                    "recipient": form.get("To", ""), "error_code": code})
 
 
-def apply_report(ports: Any, report: StatusReport) -> str | None:
+def apply_report(ports: Ports, report: StatusReport) -> str | None:
     """Merge one status report; returns the message's status afterwards (None: no business)."""
-    from shared.tenants import TenantScope, tenant_for_number
 
     store = ports.store()
     tenant = tenant_for_number(store, report.sender) or tenant_for_number(store, report.recipient)

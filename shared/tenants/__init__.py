@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 
 from shared.models.base import utcnow
 from shared.models.tenant import EU_EEA, Address, Contact, Role, Tenant, TenantStatus, User, email_key
-from shared.phone import normalize_us
+from shared.phone import normalize_us, try_normalize_us
 from shared.ports import AlreadyExists, Document, DocumentStore, NotFound, Query, Transaction
 
 T = TypeVar("T")
@@ -237,17 +237,18 @@ def release_number(store: DocumentStore, tenant_id: str, raw_number: str) -> boo
     return store.transaction(release)
 
 
-def tenant_for_number(store: DocumentStore, raw_to: str | None) -> Tenant | None:
-    """The tenant an incoming call or text to ``raw_to`` belongs to, or None."""
-    from shared.phone import try_normalize_us
-
-    number = try_normalize_us(raw_to)
+def number_owner(store: DocumentStore, number: str | None) -> str | None:
+    """The id of the tenant the number (E.164, as normalised) is assigned to, or None."""
     if number is None:
         return None
     entry = store.get(f"phone_numbers/{number}")
-    if entry is None:
-        return None
-    return get_tenant(store, entry["tenant_id"])
+    return entry.get("tenant_id") if entry else None
+
+
+def tenant_for_number(store: DocumentStore, raw_to: str | None) -> Tenant | None:
+    """The tenant an incoming call or text to ``raw_to`` belongs to, or None."""
+    tenant_id = number_owner(store, try_normalize_us(raw_to))
+    return get_tenant(store, tenant_id) if tenant_id else None
 
 
 def add_user(store: DocumentStore, tenant_id: str, *, email: str, role: Role = Role.staff, name: str = "",

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.logging import get_logger
-from shared.ports import StoreUnavailable
+from shared.ports import Ports, StoreUnavailable
 from shared.tenants import TenantScope, UnknownTenant
 from shared.voice.agent_webhook import RecordingCopyTask
 from shared.voice.calls import RecordingEntry, add_recording, expire_at, get_call
@@ -65,7 +65,7 @@ def blob_path(tenant_id: str, call_sid: str, retell_call_id: str) -> str:
     return layout(tenant_id, call_sid, recording_sid(retell_call_id))
 
 
-def copy_recording(ports, task: RecordingCopyTask) -> CopyResult | None:
+def copy_recording(ports: Ports, task: RecordingCopyTask) -> CopyResult | None:
     store = ports.store()
     blobs = ports.blobs()
     scope = TenantScope(store, task.tenant_id)
@@ -100,7 +100,7 @@ def copy_recording(ports, task: RecordingCopyTask) -> CopyResult | None:
     return CopyResult(path, info.size, info.sha256, downloaded=downloaded, added=added)
 
 
-def _download_fresh(ports, task: RecordingCopyTask) -> tuple[bytes, str]:
+def _download_fresh(ports: Ports, task: RecordingCopyTask) -> tuple[bytes, str]:
     try:
         return download(ports.settings, task.recording_url)
     except RecordingExpired:
@@ -152,7 +152,7 @@ def download(settings, url: str, *, timeout: tuple[float, float] = (5.0, 120.0))
     raise NotAudio("the recording URL did not answer with audio")
 
 
-def _fresh_url(ports, retell_call_id: str) -> str | None:
+def _fresh_url(ports: Ports, retell_call_id: str) -> str | None:
     """Retell's get-call answers with a newly signed recording URL."""
     from shared.providers import retell as provider
 

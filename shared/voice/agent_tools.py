@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
+from shared.ports import Ports
 from shared.tenants import TenantScope
 from shared.voice.agent_payloads import CallRef, ToolRequest, resolve
 from shared.voice.transfer import TransferFailed, transfer_live_call
@@ -345,7 +346,7 @@ def _explain(exc: ValidationError) -> str:
     return "Invalid arguments (" + "; ".join(parts) + "). Ask the caller again and retry."
 
 
-def run_tool(ports, request: ToolRequest) -> Answer:
+def run_tool(ports: Ports, request: ToolRequest) -> Answer:
     """Answer one custom-function call. StoreUnavailable propagates (503: Retell retries)."""
     entry = TOOLS.get(request.name)
     if entry is None:

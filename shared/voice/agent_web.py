@@ -1,30 +1,12 @@
-"""Glue shared by the Retell-facing functions' ``main.py`` (``retell_webhook``, ``retell_tools``):
-the signature check and start-up warming.
+"""Start-up warming of the Retell-facing functions (``retell_webhook``, ``retell_tools``).
 
 Both endpoints are signed the same way: ``x-retell-signature: v={ms},d={hex HMAC-SHA256(api key,
 raw body + ms)}`` with a 5-minute tolerance, checked on the raw bytes by
-``shared.webhooks.retell.verify_retell`` (fail closed: missing, malformed, stale or forged ->
-403).
+``shared.webhooks.retell.verify_retell_request`` (fail closed: missing, malformed, stale or
+forged -> 403).
 """
 
 from __future__ import annotations
-
-from shared.http import BadRequest, Incoming
-
-
-def verify_retell_request(req: Incoming) -> None:
-    from shared import runtime
-    from shared.webhooks.retell import verify_retell
-
-    verify_retell(runtime.settings(), raw_body=req.raw_body, signature=req.headers.get("x-retell-signature"))
-
-
-def json_object(req: Incoming) -> dict:
-    """The body as a JSON object, or 400."""
-    body = req.json()
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object")
-    return body
 
 
 def warm(*, tools: bool = False) -> None:

@@ -48,6 +48,7 @@ from typing import Any
 from shared.idempotency import claim_in
 from shared.logging import get_logger
 from shared.models.base import Message
+from shared.ports import Ports
 from shared.tenants import TenantScope
 from shared.voice.agent_payloads import (
     KNOWN_EVENTS, TRANSFER_EVENTS, CallRef, RetellCall, RetellEvent, TransferDestination, resolve,
@@ -228,7 +229,7 @@ def _duration(ms: int) -> str:
     return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
-def handle_event(ports, body: RetellEvent) -> Outcome:
+def handle_event(ports: Ports, body: RetellEvent) -> Outcome:
     """Apply one webhook event. Raises StoreUnavailable (-> 503, Retell retries)."""
     event, call = body.event, body.call
     if event not in KNOWN_EVENTS or call is None:
@@ -268,7 +269,7 @@ def handle_event(ports, body: RetellEvent) -> Outcome:
     return Outcome("applied" if applied else "duplicate", published=published, recording_queued=queued)
 
 
-def _follow_ups(ports, scope: TenantScope, ref: CallRef, event: str, call: RetellCall, doc: dict[str, Any],
+def _follow_ups(ports: Ports, scope: TenantScope, ref: CallRef, event: str, call: RetellCall, doc: dict[str, Any],
                 now: dt.datetime, key: str) -> bool:
     from shared.voice.calls import append_action
 
@@ -293,7 +294,7 @@ def _follow_ups(ports, scope: TenantScope, ref: CallRef, event: str, call: Retel
     return False
 
 
-def _publish_if_complete(ports, scope: TenantScope, ref: CallRef, call: RetellCall, doc: dict[str, Any],
+def _publish_if_complete(ports: Ports, scope: TenantScope, ref: CallRef, call: RetellCall, doc: dict[str, Any],
                          now: dt.datetime) -> bool:
     from shared.voice.events import CallCompleted, publish_call_completed
 

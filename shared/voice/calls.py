@@ -50,14 +50,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from shared.logging import get_logger
 from shared.models.base import Model
+from shared.models.tenant import Tenant
+from shared.ports import AlreadyExists, Ports
+from shared.tenants import TenantScope
+from shared.voice.params import CallParams
+from shared.voice.routing import Route
+from shared.voice.settings import normalize_any, notice_text
 
-if TYPE_CHECKING:
-    from shared.tenants import TenantScope
+log = get_logger("z3.voice")
 
 CallStatus = Literal["queued", "ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled"]
 TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -165,7 +171,7 @@ def expire_at(created_at: dt.datetime, recording_retention_days: int) -> dt.date
     return created_at + dt.timedelta(days=recording_retention_days)
 
 
-def get_call(scope: "TenantScope", call_sid: str) -> CallRecord | None:
+def get_call(scope: TenantScope, call_sid: str) -> CallRecord | None:
     data = scope.get(call_path(call_sid))
     return CallRecord.model_validate(data) if data else None
 
@@ -205,7 +211,7 @@ def status_patch(doc: dict[str, Any] | None, status: str, at: dt.datetime) -> di
 
 # --- helpers both sides use -------------------------------------------------------------------
 
-def append_action(scope: "TenantScope", call_sid: str, text: str, now: dt.datetime, *, key: str | None = None) -> bool:
+def append_action(scope: TenantScope, call_sid: str, text: str, now: dt.datetime, *, key: str | None = None) -> bool:
     """Append a readable entry to the call's ``action_log`` (transactional; creates the call
     document when it does not exist yet). With ``key``, an entry of the same key is not added
     twice (a retried tool call). Returns False for such a duplicate."""
@@ -226,7 +232,7 @@ def append_action(scope: "TenantScope", call_sid: str, text: str, now: dt.dateti
     return scope.transaction(append)
 
 
-def add_recording(scope: "TenantScope", call_sid: str, recording: RecordingEntry, *,
+def add_recording(scope: TenantScope, call_sid: str, recording: RecordingEntry, *,
                   expire: dt.datetime | None = None) -> bool:
     """Record a stored recording on the call, once per ``recording_sid`` (transactional;
     creates the call document when missing). Returns False when it was already recorded."""
@@ -269,3 +275,115 @@ def transfer_dial_patch(doc: dict[str, Any] | None, dial_status: str | None, dur
     if answered and duration is not None:
         held["talk_seconds"] = duration
     return {"ai_transfer": held}
+
+
+# --- the route of a call (voice_answer, voice_ivr, the AI transfer) ---------------------------
+
+def route_patch(doc: dict[str, Any] | None, route: Route, now: dt.datetime, *, tenant: Tenant, params: CallParams,
+                caller: str | None, caller_name: str | None, play_notice: bool,
+                retell_call_id: str | None = None, with_status: bool = True) -> dict[str, Any]:
+    """The keys ``voice_answer``/``voice_ivr`` merge into the call document for ``route``.
+    ``with_status=False`` leaves the status keys out (a write that did not read them in the same
+    transaction must not touch them)."""
+    doc = doc or {}
+    patch: dict[str, Any] = {"call_sid": params.CallSid}
+    if not doc.get("created_at"):
+        patch.update(created_at=now, started_at=now,
+                     expire_at=expire_at(now, tenant.settings.recording_retention_days))
+    if "recording_notice_played" not in doc:
+        patch["recording_notice_played"] = False  # explicit for readers; set below when it plays
+    for key, value in (("from", caller), ("to", normalize_any(params.To)), ("direction", params.Direction),
+                       ("forwarded_from", normalize_any(params.ForwardedFrom)),
+                       ("caller_name", caller_name or params.CallerName)):
+        if value and not doc.get(key):
+            patch[key] = value
+    history = list(doc.get("route_history") or [])
+    last = history[-1] if history else None
+    if not last or (last.get("route"), last.get("reason")) != (route.action, route.reason):
+        history.append({"route": route.action, "reason": route.reason, "detail": route.detail, "at": now})
+    patch.update(route=route.action, route_reason=route.reason, route_detail=route.detail, route_history=history)
+    if route.forward_to:
+        patch["forward_to"] = list(route.forward_to)
+    if route.action in ("ai", "voicemail"):
+        patch["answered_by"] = route.action
+    if play_notice:
+        patch.update(recording_notice_played=True, recording_notice=notice_text(tenant), recording_notice_at=now)
+    if retell_call_id:
+        patch["retell_call_id"] = retell_call_id
+    if with_status and params.CallStatus:
+        try:
+            patch.update(status_patch(doc, params.CallStatus, now))
+        except ValueError:
+            pass  # a status we do not track (the status callback is the authority anyway)
+    return patch
+
+
+class CallAlreadyOver(Exception):
+    """The call record says the call ended: nothing more is written for it."""
+
+
+def is_over(doc: dict[str, Any] | None) -> bool:
+    """Whether the call record has a terminal status: the call is over."""
+    return (doc or {}).get("status") in TERMINAL
+
+
+def record_route(ports: Ports, tenant: Tenant, params: CallParams, route: Route, now: dt.datetime, *,
+                 caller: str | None = None, caller_name: str | None = None, retell_call_id: str | None = None,
+                 ivr: dict[str, Any] | None = None, snapshot: dict[str, Any] | None | bool = False) -> bool:
+    """Write the route on the call record. Returns whether the recording notice must be played
+    now (the route records and the caller has not heard it yet in this call).
+
+    ``snapshot`` is the call document as just read (``None``: there was none) when the caller
+    has one; if it shows no earlier route, the write is one blind create (no document yet) or
+    merge of our own keys (no
+    status keys, which status callbacks may be writing concurrently) -- one round trip instead of
+    a transaction's three, while the caller listens to silence. Otherwise (a later step of the
+    call: the notice may have played, the history grows) it is a transaction, which raises
+    :class:`CallAlreadyOver` and writes nothing when the record shows the call ended."""
+    store = ports.store()
+    scope = TenantScope(store, tenant.id)
+    path = scope.path(call_path(params.CallSid))
+
+    def index(writer) -> None:
+        if retell_call_id:
+            writer.set(retell_index_path(retell_call_id),
+                       {"tenant_id": tenant.id, "call_sid": params.CallSid, "created_at": now,
+                        "expire_at": expire_at(now, tenant.settings.recording_retention_days)})
+
+    blind = snapshot is not False and not (snapshot or {}).get("route_history")
+    if blind:
+        play = route.record and not (snapshot or {}).get("recording_notice_played")
+        patch = route_patch(snapshot, route, now, tenant=tenant, params=params, caller=caller,
+                            caller_name=caller_name, play_notice=play, retell_call_id=retell_call_id,
+                            with_status=False)
+        if ivr is not None:
+            patch["ivr"] = ivr
+        batch = store.batch()
+        if snapshot is None:
+            batch.create(path, patch)  # the usual first answer: no document to merge into
+        else:
+            batch.set(path, patch, merge=True)
+        index(batch)
+        try:
+            batch.commit()
+        except AlreadyExists:
+            blind = False  # a status callback wrote the call since we read it: merge in a transaction
+        play_notice = play
+    if not blind:
+        def write(tx) -> bool:
+            doc = tx.get(path)
+            if is_over(doc):
+                raise CallAlreadyOver(params.CallSid)
+            play = route.record and not (doc or {}).get("recording_notice_played")
+            patch = route_patch(doc, route, now, tenant=tenant, params=params, caller=caller,
+                                caller_name=caller_name, play_notice=play, retell_call_id=retell_call_id)
+            if ivr is not None:
+                patch["ivr"] = ivr
+            tx.set(path, patch, merge=True)
+            index(tx)
+            return play
+
+        play_notice = store.transaction(write)
+    log.info("call routed", extra={"tenant_id": tenant.id, "call_sid": params.CallSid, "route": route.action,
+                                   "reason": route.reason})
+    return play_notice

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.models.base import Message
+from shared.ports import Ports
 
 TOPIC_CALL_COMPLETED = "call.completed"
 
@@ -28,7 +29,7 @@ class CallCompleted(Message):
     completed_at: dt.datetime
 
 
-def publish_call_completed(ports, event: CallCompleted) -> str:
+def publish_call_completed(ports: Ports, event: CallCompleted) -> str:
     """Publish on the bus; raises StoreUnavailable when the bus cannot take it."""
     return ports.bus().publish(TOPIC_CALL_COMPLETED, event.to_bytes(),
                                {"tenant_id": event.tenant_id, "call_sid": event.call_sid})

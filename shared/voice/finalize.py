@@ -19,6 +19,7 @@ from pydantic import Field
 
 from shared.logging import get_logger
 from shared.models.base import Message
+from shared.ports import Ports
 from shared.tenants import TenantScope
 from shared.voice.calls import call_path
 
@@ -33,13 +34,13 @@ class FinalizeRequest(Message):
     call_sid: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,64}$")
 
 
-def schedule_finalize(ports, tenant_id: str, call_sid: str, now: dt.datetime) -> bool:
+def schedule_finalize(ports: Ports, tenant_id: str, call_sid: str, now: dt.datetime) -> bool:
     request = FinalizeRequest(tenant_id=tenant_id, call_sid=call_sid)
     return ports.tasks().enqueue(TARGET, request.to_bytes(), name=f"finalize-{call_sid}",
                                  schedule_time=now + FINALIZE_AFTER).created
 
 
-def finalize_call(ports, request: FinalizeRequest) -> str:
+def finalize_call(ports: Ports, request: FinalizeRequest) -> str:
     """Publish ``call.completed`` for a call that is over but was never declared complete."""
     from shared.voice.events import CallCompleted, publish_call_completed
 
@@ -64,7 +65,7 @@ def finalize_call(ports, request: FinalizeRequest) -> str:
     return "published"
 
 
-def recover_from_retell(ports, retell_call_id: str) -> bool:
+def recover_from_retell(ports: Ports, retell_call_id: str) -> bool:
     """Ask Retell for the call (get-call): its webhooks may have been lost while the call itself
     ended and was analysed. What Retell has is applied exactly as the webhooks would have applied
     it (``call_ended`` then ``call_analyzed``, deduplicated with any that did arrive): transcript,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.logging import get_logger
-from shared.runtime import Ports
+from shared.ports import Ports
 from shared.tenants import TenantScope, UnknownTenant
 from shared.voice.calls import RecordingEntry, add_recording, expire_at, get_call
 from shared.voice.params import IngestRequest

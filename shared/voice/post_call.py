@@ -24,6 +24,7 @@ import datetime as dt
 from typing import Any
 
 from shared.logging import get_logger
+from shared.ports import Ports
 from shared.tenants import TenantScope, UnknownTenant
 from shared.voice.events import CallCompleted
 
@@ -126,7 +127,7 @@ def wait_for_voicemail(record: dict[str, Any], now: dt.datetime) -> None:
     raise RetryLater("the voicemail's recording is not stored yet")
 
 
-def handle_call_completed(ports, event: CallCompleted, message_id: str = "") -> bool:
+def handle_call_completed(ports: Ports, event: CallCompleted, message_id: str = "") -> bool:
     """Returns False when there was nothing to do (unknown business or call)."""
     from shared.notifications import notify_business
     from shared.scheduling.appointments import appointments_for_call

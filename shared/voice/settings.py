@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, PlainSerializer, field_validator, model_validator
 
 from shared.models.base import Model
+
+if TYPE_CHECKING:
+    from shared.models.tenant import Tenant
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -253,3 +256,16 @@ class VoiceSettings(Model):
         if not self.hours.get(day):
             return False, f"closed on {DAY_NAMES[day]}"
         return False, f"outside business hours ({DAY_NAMES[day]} {_clock(now)})"
+
+
+# --- what the caller hears from the business's settings ----------------------------------------
+
+def greeting(tenant: "Tenant") -> str:
+    """The one greeting (``voice.greeting``; a legacy ``settings.greeting`` is read into it), for
+    every path that greets: the IVR menu and the AI agent's ``{{greeting}}``. The voicemail route
+    speaks the business's own ``voicemail_prompt`` instead."""
+    return tenant.settings.voice.greeting or f"Thanks for calling {tenant.name}."
+
+
+def notice_text(tenant: "Tenant") -> str:
+    return tenant.settings.recording_notice or DEFAULT_RECORDING_NOTICE

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from shared.http import BadRequest
+from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
-from shared.runtime import Ports
+from shared.ports import Ports
 from shared.tenants import TenantScope
-from shared.voice.answer import find_tenant, tenant_param
-from shared.voice.calls import call_path, expire_at, status_patch
+from shared.voice.calls import TERMINAL, call_path, expire_at, status_patch
+from shared.voice.events import CallCompleted, publish_call_completed
+from shared.voice.finalize import schedule_finalize
+from shared.voice.lookup import find_tenant, tenant_param
 from shared.voice.params import IngestRequest, RecordingParams, StatusParams
 from shared.voice.settings import normalize_any
 
@@ -57,7 +59,7 @@ def call_status(ports: Ports, params: StatusParams, query: Mapping[str, str]) ->
         return _forward_leg(scope, tenant, params, at)
     if params.CallStatus not in ("queued", "initiated", "ringing", "in-progress", "completed", "busy",
                                  "no-answer", "failed", "canceled"):
-        raise BadRequest("unknown CallStatus")
+        raise InvalidInput("unknown CallStatus")
     path = scope.path(call_path(params.CallSid))
 
     def write(tx) -> str:
@@ -85,9 +87,6 @@ def call_status(ports: Ports, params: StatusParams, query: Mapping[str, str]) ->
     return f"status {status}"
 
 
-TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
-
-
 def publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: str, record: dict[str, Any],
                      now) -> None:
     """A call the AI agent did not handle (voicemail, a forward, a caller who hung up in the menu)
@@ -96,13 +95,9 @@ def publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: str
     delayed ``call_finalize`` task as the backstop; a rejected (blocked) caller is not worth an
     email. Published before it is marked, so a failure
     in between means a second publish, which the subscriber absorbs (idempotent per call)."""
-    from shared.voice.events import CallCompleted, publish_call_completed
-
     if status not in TERMINAL or record.get("completed_event_published_at"):
         return
     if record.get("route") == "ai" or record.get("retell_call_id"):
-        from shared.voice.finalize import schedule_finalize
-
         schedule_finalize(ports, scope.tenant_id, call_sid, now)  # the backstop if Retell's analysis never comes
         return
     if record.get("route") in (None, "rejected"):
@@ -115,7 +110,7 @@ def publish_if_over(ports: Ports, scope: TenantScope, call_sid: str, status: str
 def _forward_leg(scope: TenantScope, tenant: Tenant, params: StatusParams, at) -> str:
     """A team member's phone answered a forwarded call: note who, on the parent call."""
     if not params.ParentCallSid:
-        raise BadRequest("a forwarded leg needs ParentCallSid")
+        raise InvalidInput("a forwarded leg needs ParentCallSid")
     if params.CallStatus != "in-progress":
         return f"leg {params.CallStatus}"
     number = normalize_any(params.To)
@@ -144,7 +139,7 @@ def recording_callback(ports: Ports, params: RecordingParams, query: Mapping[str
         return f"recording {params.RecordingStatus}"
     tenant_id = tenant_param(query)  # recording callbacks carry no To: our URL names the tenant
     if tenant_id is None:
-        raise BadRequest("cannot tell which business the recording belongs to")
+        raise InvalidInput("cannot tell which business the recording belongs to")
     request = IngestRequest(tenant_id=tenant_id, call_sid=params.CallSid, recording_sid=params.RecordingSid,
                             recording_url=params.RecordingUrl,
                             duration=params.RecordingDuration if (params.RecordingDuration or 0) >= 0 else None)

@@ -26,7 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from shared.logging import get_logger
-from shared.runtime import Ports
+from shared.ports import Ports
 from shared.tenants import TenantScope
 from shared.voice.calls import call_path
 from shared.voice.params import IngestRequest

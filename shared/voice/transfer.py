@@ -4,7 +4,7 @@ Calls reach Retell by ``<Dial><Sip>`` (custom telephony), where Retell's own tra
 available: the transfer is ours. We redirect the live Twilio call (REST call update with new
 TwiML). Twilio then ends the ``<Dial>`` to Retell (the AI leg hangs up; its ``action`` URL is
 still requested, and ``voice_ivr`` answers it without routing, since the call has moved on) and
-runs the new TwiML: the forward route's TwiML (``answer.render``, the same builder as any
+runs the new TwiML: the forward route's TwiML (``shared.voice.render.render``, the same builder as any
 forward), dialling the one person, with the business's forward timeout and recording rule. The
 recording notice follows the forward route's rule: it was played before the AI answered, so it
 is not repeated. The ``<Dial>``'s action (``voice_ivr?step=dial&kind=transfer``) records the
@@ -29,11 +29,11 @@ from typing import Any
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
 from shared.ports import StoreUnavailable
-from shared.runtime import Ports
+from shared.ports import Ports
 from shared.tenants import TenantScope
-from shared.voice.answer import record_route, render
-from shared.voice.calls import call_path
+from shared.voice.calls import call_path, record_route
 from shared.voice.params import CallParams
+from shared.voice.render import render
 from shared.voice.routing import TRANSFER_REASON, Route
 
 log = get_logger("z3.voice.transfer")

@@ -1,4 +1,4 @@
-"""Glue shared by the voice functions' ``main.py``: Twilio signature checks and start-up warming.
+"""Start-up warming of the voice functions' ``main.py``.
 
 ``warm`` runs when a function instance starts (module import of ``main.py``), so a caller never
 waits for an import the instance could have done before the call arrived.
@@ -6,16 +6,9 @@ waits for an import the instance could have done before the call arrived.
 
 from __future__ import annotations
 
-from shared.http import Incoming
-
-
-def verify_twilio_request(req: Incoming) -> None:
-    """Twilio's ``X-Twilio-Signature`` over our public URL of the function (+ its query string)
-    and the form parameters; raises ``shared.webhooks.InvalidSignature`` (403)."""
-    from shared import runtime
-    from shared.webhooks.twilio import verify_request
-
-    verify_request(runtime.settings(), req)
+# The one Twilio signature check is shared.webhooks.twilio.verify_twilio_request; this name stays
+# only while functions/voice_answer/main.py (being edited on another branch) refers to it here.
+from shared.webhooks.twilio import verify_twilio_request  # noqa: F401
 
 
 def warm(*, twiml: bool = False, retell: bool = False) -> None:

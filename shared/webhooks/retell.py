@@ -22,6 +22,8 @@ import time
 from types import ModuleType
 from typing import Any
 
+from shared import runtime
+from shared.http import Incoming
 from shared.webhooks import TOLERANCE_SECONDS, InvalidSignature, _header, _secret, _text
 
 PROVIDER = "retell"
@@ -63,6 +65,12 @@ def signing_key(settings: Any) -> str:
     Raises :class:`InvalidSignature` when neither is configured."""
     name = "retell_webhook_key" if settings.secret("retell_webhook_key") else "retell_api_key"
     return _secret(settings, name, PROVIDER)
+
+
+def verify_retell_request(req: Incoming) -> None:
+    """The ``verify`` of the Retell-facing functions (``retell_webhook``, ``retell_tools``), with
+    the settings of this instance; raises :class:`InvalidSignature` (403)."""
+    verify_retell(runtime.settings(), raw_body=req.raw_body, signature=req.headers.get(SIGNATURE_HEADER))
 
 
 def verify_retell(settings: Any, *, raw_body: bytes, signature: str | None) -> None:

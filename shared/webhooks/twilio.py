@@ -23,6 +23,8 @@ import hmac
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+from shared import runtime
+from shared.http import Incoming
 from shared.webhooks import InvalidSignature, _header, _secret, _text
 
 PROVIDER = "twilio"
@@ -66,7 +68,14 @@ def _validator(token: str) -> Any:
     return RequestValidator(token)
 
 
-def verify_request(settings: Any, req: Any) -> None:
+def verify_twilio_request(req: Incoming) -> None:
+    """The ``verify`` of every Twilio-facing function (``shared.http.handle``): Twilio's
+    ``X-Twilio-Signature`` over our public URL of the function (+ its query string) and the form
+    parameters, with the settings of this instance; raises :class:`InvalidSignature` (403)."""
+    verify_request(runtime.settings(), req)
+
+
+def verify_request(settings: Any, req: Incoming) -> None:
     """:func:`verify_twilio` of a ``shared.http.Incoming``; the form body it parses is the one the
     handler reads afterwards (parsed once)."""
     pairs = None

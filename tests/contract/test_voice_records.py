@@ -10,7 +10,10 @@ import uuid
 import pytest
 
 from shared import tenants
-from shared.voice.answer import answer_call, continue_call, parse_tenant, record_route
+from shared.voice.answer import answer_call
+from shared.voice.calls import record_route
+from shared.voice.ivr import continue_call
+from shared.voice.lookup import parse_tenant
 from shared.voice.params import CallParams, StatusParams
 from shared.voice.routing import Route
 from shared.voice.settings import VoiceSettings
@@ -131,7 +134,7 @@ def test_a_replayed_answer_or_gather_for_an_ended_call_writes_nothing(ports, ten
 
 
 def test_the_status_check_inside_the_write_refuses_an_ended_call(ports, tenant_id):
-    from shared.voice.answer import CallAlreadyOver
+    from shared.voice.calls import CallAlreadyOver
 
     sid = new_sid()
     call_status(ports, StatusParams.model_validate(params(ports, tenant_id, sid, status="completed",

@@ -10,5 +10,5 @@ TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Thanks for calling
 
 @functions_framework.http
 def baseline(request):
-    runtime.store().get("phone_numbers/" + (request.form.get("To") or "+13035550100"))
+    runtime.current().store().get("phone_numbers/" + (request.form.get("To") or "+13035550100"))
     return TWIML, 200, {"Content-Type": "text/xml"}

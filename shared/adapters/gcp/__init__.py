@@ -5,16 +5,15 @@ this package imports no Google library: every factory imports its adapter module
 
 Each adapter takes the emulator addresses from ``Settings`` (the ``*_EMULATOR_HOST`` fields)
 rather than relying on Google's libraries reading the process environment, so ``Settings`` built
-in code and the environment cannot disagree about where the data goes.
+in code and the environment cannot disagree about where the data goes. The adapters map
+transient Google failures to ``StoreUnavailable`` with ``shared.adapters.gcp.errors``.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from shared.config import Settings
-from shared.ports import StoreUnavailable
 
 if TYPE_CHECKING:
     from shared.adapters.gcp.firestore import FirestoreStore
@@ -52,30 +51,3 @@ def build_cipher(settings: Settings) -> "Cipher":
     from shared.adapters.gcp.kms import KmsCipher
 
     return KmsCipher.from_settings(settings)
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` means "the Google service failed or is unreachable: retry later"."""
-    from google.api_core import exceptions as gex
-
-    if isinstance(exc, (gex.ServerError, gex.TooManyRequests, gex.RetryError, gex.Aborted, gex.Cancelled)):
-        return True
-    try:
-        from google.auth.exceptions import TransportError
-        from requests.exceptions import ConnectionError as RequestsConnectionError, Timeout
-    except ImportError:  # pragma: no cover - both ship with every Google client
-        return isinstance(exc, (ConnectionError, TimeoutError))
-    return isinstance(exc, (TransportError, RequestsConnectionError, Timeout, ConnectionError, TimeoutError))
-
-
-@contextmanager
-def unavailable_as_store_error(what: str) -> Iterator[None]:
-    """Re-raise transient Google failures as :class:`StoreUnavailable`; anything else as is."""
-    try:
-        yield
-    except StoreUnavailable:
-        raise
-    except Exception as exc:
-        if is_unavailable(exc):
-            raise StoreUnavailable(f"{what}: {type(exc).__name__}: {exc}") from exc
-        raise

@@ -26,7 +26,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1 import FieldFilter
 from google.cloud.firestore_v1.field_path import FieldPath
 
-from shared.adapters.gcp import is_unavailable, unavailable_as_store_error
+from shared.adapters.gcp.errors import is_unavailable, unavailable_as_store_error
 from shared.config import Settings
 from shared.ports import (
     AlreadyExists,

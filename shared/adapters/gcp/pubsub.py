@@ -17,7 +17,7 @@ from google.api_core import retry as retries
 from google.cloud import pubsub_v1
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 
-from shared.adapters.gcp import unavailable_as_store_error
+from shared.adapters.gcp.errors import unavailable_as_store_error
 from shared.config import Settings
 from shared.ports import StoreUnavailable
 

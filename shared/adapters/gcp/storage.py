@@ -14,7 +14,7 @@ from google.api_core import exceptions as gex
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from shared.adapters.gcp import unavailable_as_store_error
+from shared.adapters.gcp.errors import unavailable_as_store_error
 from shared.config import Settings
 from shared.ports import BlobInfo, NotFound, StoreUnavailable
 

@@ -24,7 +24,7 @@ from google.api_core import retry as retries
 from google.cloud import tasks_v2
 from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
 
-from shared.adapters.gcp import unavailable_as_store_error
+from shared.adapters.gcp.errors import unavailable_as_store_error
 from shared.config import Settings
 from shared.ports import StoreUnavailable, TaskRef
 

@@ -109,7 +109,7 @@ def test_fallback_url_does_not_wait_for_a_store_that_hangs(client, settings, bus
     import threading
     import time
 
-    from shared.voice import answer as answer_module
+    from shared.voice import fallback
 
     set_voice(ports, open_action="voicemail")
     twiml(answer(client, settings, call_params(new_call_sid())))
@@ -123,7 +123,7 @@ def test_fallback_url_does_not_wait_for_a_store_that_hangs(client, settings, bus
             release.wait(10)
             return real.get_many(paths)
 
-    monkeypatch.setattr(answer_module, "FALLBACK_BUDGET_SECONDS", 0.3)
+    monkeypatch.setattr(fallback, "FALLBACK_BUDGET_SECONDS", 0.3)
     ports.provide(store=HangingStore())
     started = time.monotonic()
     root = twiml(answer(client, settings, call_params(new_call_sid()), query={"fallback": "1"}))
@@ -140,10 +140,10 @@ def test_fallback_url_still_turns_a_blocked_caller_away(client, settings, busine
 
 
 def test_fallback_url_for_a_number_this_instance_never_saw_apologises(client, settings, business, ports):
-    from shared.voice import answer as answer_module
+    from shared.voice import lookup
 
-    answer_module._OWNERS.data.clear()
-    answer_module._PARSED.data.clear()
+    lookup._OWNERS.data.clear()
+    lookup._PARSED.data.clear()
     ports.provide(store=DownStore())
     response = answer(client, settings, call_params(new_call_sid()), query={"fallback": "1"})
     root = twiml(response)
