@@ -56,6 +56,8 @@ variable "blob_retention_days" {
 #   secrets   the Settings fields it reads: exactly FUNCTION_SECRETS[name] in shared/config.py
 #   enqueues  creates Cloud Tasks (cloudtasks.enqueuer on the queue, actAs the tasks invoker)
 #   publishes topics it publishes to (pubsub.publisher on those topics)
+#             enqueues/publishes/blobs/kms are what the function's imports can reach (the
+#             consistency test walks them): generous by design, never one too few
 #   blobs     reads/writes the data bucket; kms: uses the envelope-encryption key
 #   armor     the Cloud Armor rate-limit class of its path: webhooks, sign_in or default
 variable "functions" {
@@ -78,19 +80,19 @@ variable "functions" {
   }))
   default = {
     # Twilio waits 15 s and Retell 10 s: the two functions on a live call's path keep one warm.
-    voice_answer          = { kind = "http", memory = "1Gi", min_instances = 1, secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true }
-    voice_ivr             = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true }
+    voice_answer          = { kind = "http", memory = "1Gi", min_instances = 1, secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
+    voice_ivr             = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
     voice_status          = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
     recording_ingest      = { kind = "task", timeout = 300, secrets = ["twilio_auth_token"], blobs = true }
     recording_sweep       = { kind = "scheduled", schedule = "*/30 * * * *", timeout = 300, secrets = ["twilio_auth_token"], enqueues = true }
     retell_webhook        = { kind = "http", secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token"], enqueues = true, publishes = ["call.completed"] }
-    retell_tools          = { kind = "http", min_instances = 1, secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token"], enqueues = true }
-    retell_recording_copy = { kind = "task", timeout = 300, secrets = ["retell_api_key", "twilio_auth_token"], blobs = true }
-    call_completed        = { kind = "event", topic = "call.completed", enqueues = true }
+    retell_tools          = { kind = "http", min_instances = 1, secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token"], enqueues = true, publishes = ["call.completed"] }
+    retell_recording_copy = { kind = "task", timeout = 300, secrets = ["retell_api_key", "twilio_auth_token"], blobs = true, enqueues = true, publishes = ["call.completed"] }
+    call_completed        = { kind = "event", topic = "call.completed", enqueues = true, publishes = ["call.completed"] }
     call_finalize         = { kind = "task", secrets = ["retell_api_key"], enqueues = true, publishes = ["call.completed"] }
-    sms_inbound           = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key"] }
+    sms_inbound           = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key"], enqueues = true }
     sms_status            = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key"] }
-    notify                = { kind = "task", secrets = ["resend_api_key", "z3_session_secret"] }
+    notify                = { kind = "task", secrets = ["resend_api_key", "z3_session_secret"], enqueues = true }
     email_events          = { kind = "http", secrets = ["resend_webhook_secret", "resend_api_key"] }
     email_unsubscribe     = { kind = "http", secrets = ["z3_session_secret"], armor = "default" }
   }
