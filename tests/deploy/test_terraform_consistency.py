@@ -31,7 +31,9 @@ def test_every_terraform_file_parses():
 
 def test_a_syntax_error_fails_the_parse(tmp_path):
     (tmp_path / "broken.tf").write_text('resource "google_pubsub_topic" "x" {\n  name = \n')
-    with pytest.raises(Exception):
+    from lark.exceptions import LarkError
+
+    with pytest.raises(LarkError):
         parse_all(tmp_path)
 
 
