@@ -33,9 +33,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Every query the suite ran has its composite index (tests/deploy/firestore_indexes.py).
-    from tests.deploy.firestore_indexes import RECORDED, describe, load_indexes, unindexed
+    from tests.deploy.firestore_indexes import describe, load_indexes, product_shapes, unindexed
 
-    missing = unindexed(RECORDED, load_indexes())
+    missing = unindexed(product_shapes(), load_indexes())
     if missing:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         for s in missing:

@@ -5,8 +5,10 @@ entry as a google_firestore_index).
 A static reading of the code cannot know every query's collection and fields (they are built
 across functions), so the test session records the shape of every query the local store runs
 (tests/conftest.py installs :func:`install_recorder`) and fails at its end when a shape needs an
-index the file lacks (:func:`unindexed`). A new query the tests exercise is caught; one no test
-runs is not, which is one more reason to test it.
+index the file lacks (:func:`unindexed`). Only queries made by the product's code (shared/,
+functions/, tools/) count: the contract suite's own queries on made-up collections are not
+deployed. A new query the tests exercise is caught; one no test runs is not, which is one more
+reason to test it.
 
 Firestore's rule, as applied here: a query on one field (its filters and its order) is served
 by the automatic single-field indexes, and so are equality-only filters on several fields
@@ -18,6 +20,7 @@ and direction (array-contains as arrayConfig CONTAINS).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
@@ -81,12 +84,37 @@ def describe(s: Shape) -> str:
     return f"{s.collection_group}: " + ", ".join(parts)
 
 
-RECORDED: set[Shape] = set()
+# shape -> where the query was made (the innermost caller outside the store's own layers)
+RECORDED: dict[Shape, str] = {}
+_REPO = INDEX_FILE.parents[1]
+_STORE_LAYERS = ("shared/adapters/", "shared/ports.py", "tests/deploy/firestore_indexes.py")
+_SCOPE = ("shared/tenants/__init__.py", ("query", "stream", "own"))  # TenantScope passes queries on
+_PRODUCT = ("shared/", "functions/", "tools/")
+
+
+def _origin() -> str:
+    frame = sys._getframe(2)
+    while frame is not None:
+        try:
+            where = Path(frame.f_code.co_filename).resolve().relative_to(_REPO).as_posix()
+        except ValueError:
+            where = ""
+        passing_on = where == _SCOPE[0] and frame.f_code.co_name in _SCOPE[1]
+        if where and not where.startswith(_STORE_LAYERS) and not passing_on:
+            return where
+        frame = frame.f_back
+    return ""
+
+
+def product_shapes() -> set[Shape]:
+    """The shapes of queries the product's code made (the contract suite's own test queries,
+    which exercise the store on made-up collections, are not deployed)."""
+    return {s for s, where in RECORDED.items() if where.startswith(_PRODUCT)}
 
 
 def install_recorder() -> None:
     """Record the shape of every query the embedded store runs (the same queries the code sends
-    to Firestore)."""
+    to Firestore), with where it was made."""
     from shared.adapters.local import documents
 
     if getattr(documents._run_query, "z3_recorder", False):
@@ -94,7 +122,7 @@ def install_recorder() -> None:
     original = documents._run_query
 
     def recording(conn, query):  # type: ignore[no-untyped-def]
-        RECORDED.add(shape(query))
+        RECORDED.setdefault(shape(query), _origin())
         return original(conn, query)
 
     recording.z3_recorder = True  # type: ignore[attr-defined]
