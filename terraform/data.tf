@@ -38,8 +38,6 @@ resource "google_firestore_field" "ttl" {
   collection = each.key
   field      = "expire_at"
   ttl_config {} # the retention sweep is the rule; TTL is the backstop
-  # a TTL field is also excluded from single-field indexes (no index write cost for it)
-  index_config {}
 }
 
 resource "google_kms_key_ring" "z3" {

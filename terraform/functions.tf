@@ -14,6 +14,12 @@ locals {
   run_url          = { for k, v in var.functions : k => replace(local.run_url_template, "{service}", local.service_name[k]) }
   public           = { for k, v in var.functions : k => v if v.kind == "http" }
   workers          = { for k, v in var.functions : k => v if v.kind != "http" }
+  # the one identity that calls each kind of worker (and that the worker's code accepts)
+  caller_of = {
+    task      = google_service_account.tasks_invoker.email
+    event     = google_service_account.events_invoker.email
+    scheduled = google_service_account.scheduler_invoker.email
+  }
 }
 
 resource "google_service_account" "fn" {
@@ -102,9 +108,5 @@ resource "google_cloud_run_service_iam_member" "worker" {
   service  = google_cloudfunctions2_function.fn[each.key].name
   location = var.region
   role     = "roles/run.invoker"
-  member = "serviceAccount:${{
-    task      = google_service_account.tasks_invoker.email
-    event     = google_service_account.events_invoker.email
-    scheduled = google_service_account.scheduler_invoker.email
-  }[each.value.kind]}"
+  member   = "serviceAccount:${local.caller_of[each.value.kind]}"
 }

@@ -259,7 +259,9 @@ def problems(code: Code, tf: Terraform) -> list[str]:
     worker = tf.resource("google_cloud_run_service_iam_member", "worker")
     if worker is None or worker.get("for_each") != "${local.workers}":
         say("workers have no run.invoker for their caller")
-    elif not all(acct in str(worker.get("member")) for acct in ("tasks_invoker", "events_invoker", "scheduler_invoker")):
+    elif "local.caller_of[each.value.kind]" not in str(worker.get("member")) or not all(
+            f"{acct}.email" in str(tf.locals.get("caller_of", {}).get(kind))
+            for kind, acct in (("task", "tasks_invoker"), ("event", "events_invoker"), ("scheduled", "scheduler_invoker"))):
         say("a worker kind has no caller identity")
     if "v.kind != \"http\"" not in str(tf.locals.get("workers")):
         say("local.workers is not every non-http function")
