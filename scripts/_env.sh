@@ -32,6 +32,12 @@ z3_prepare_tasks_emulator() {
   export Z3_TASKS_EMULATOR_BIN="$REPO/.venv-tasks-emulator/bin/gcloud-tasks-emulator"
 }
 
+z3_prepare_checkov() {
+  # checkov pins dozens of packages of its own: it lives in its own virtualenv.
+  _z3_venv "$REPO/.venv-checkov" "$REPO/requirements-checkov.txt" -- -r "$REPO/requirements-checkov.txt"
+  export Z3_CHECKOV_BIN="$REPO/.venv-checkov/bin/checkov"
+}
+
 z3_have_gcloud_emulators() {
   command -v gcloud >/dev/null 2>&1 && command -v java >/dev/null 2>&1 || return 1
   local root; root="$(gcloud info --format='value(installation.sdk_root)' 2>/dev/null || true)"

@@ -132,6 +132,13 @@ class Settings(BaseModel):
     # This function's own Cloud Run URL (https://<service>-<project number>.<region>.run.app):
     # the audience Eventarc and Cloud Scheduler put in their tokens, accepted beside function_url.
     z3_function_run_url: str | None = Field(default=None, alias="Z3_FUNCTION_RUN_URL")
+    # Where workers are called (tasks, Pub/Sub push, Cloud Scheduler): the Cloud Run URL of each
+    # function's service, ``https://{service}-<project number>.<region>.run.app`` with
+    # ``{service}`` standing for the service name (the function name with "-" for "_"). Cloud
+    # Run IAM accepts a token whose audience is that URL, not the load balancer's
+    # PUBLIC_BASE_URL/<function>, and workers are not behind the load balancer. Unset (local,
+    # emulators): workers are called at function_url.
+    z3_worker_url_template: str | None = Field(default=None, alias="Z3_WORKER_URL_TEMPLATE")
     z3_kms_key: str | None = Field(default=None, alias="Z3_KMS_KEY")
     # Emulators / loopback sandboxes. Google's own libraries also read the first three.
     firestore_emulator_host: str | None = Field(default=None, alias="FIRESTORE_EMULATOR_HOST")
@@ -207,6 +214,13 @@ class Settings(BaseModel):
         path segment; webhook signatures are computed over this URL, never over the request's
         own scheme and host (Google's front end rewrites them)."""
         return f"{self.public_base_url.rstrip('/')}/{function_name}"
+
+    def worker_url(self, function_name: str) -> str:
+        """The URL (and OIDC audience) a task, push or scheduled job uses to call a worker:
+        its Cloud Run URL per ``Z3_WORKER_URL_TEMPLATE``, else :meth:`function_url`."""
+        if self.z3_worker_url_template:
+            return self.z3_worker_url_template.replace("{service}", function_name.replace("_", "-"))
+        return self.function_url(function_name)
 
     def invoker(self, kind: Literal["tasks", "scheduler", "events"]) -> str | None:
         """The service account whose OIDC token a worker of this kind accepts."""

@@ -63,7 +63,7 @@ def verify_invoker(settings: Settings, function: str, invoker: Invoker, headers:
         key = _delivery_key(Path(settings.z3_data_dir).resolve())
         verify_delivery(key, function, body, headers.get(DELIVERY_HEADER))
         return
-    audiences = [settings.function_url(function)]
+    audiences = [settings.function_url(function), settings.worker_url(function)]
     if settings.z3_function_run_url:
         audiences.append(settings.z3_function_run_url.rstrip("/"))
     token_verifier().claims(headers.get("Authorization"), audiences=audiences, email=settings.invoker(invoker))

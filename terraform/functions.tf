@@ -1,11 +1,30 @@
-# One Cloud Function (gen2) per entry of var.functions, each with its own service account.
+# One Cloud Function (gen2) per entry of var.functions, each with its own service account,
+# its own secrets and the data-plane IAM of its entry (iam.tf). Public (http) functions are
+# reachable only through the load balancer (lb.tf); workers only by their caller's identity.
 data "google_project" "this" {}
 
-# IAM is granted on the resource (topic, queue, bucket, key, function), never project-wide, and
-# never to the default compute account.
+locals {
+  public_base_url = "https://${var.domain}"
+  service_name    = { for k, v in var.functions : k => replace(k, "_", "-") }
+  # Cloud Run's deterministic URL of each function's service. Workers are called on it (never
+  # through the load balancer): Cloud Run IAM accepts a token whose audience is this URL, so the
+  # task queue, Pub/Sub push and Cloud Scheduler all use it as URL and audience
+  # (Z3_WORKER_URL_TEMPLATE below, Settings.worker_url in shared/config.py).
+  run_url_template = "https://{service}-${data.google_project.this.number}.${var.region}.run.app"
+  run_url          = { for k, v in var.functions : k => replace(local.run_url_template, "{service}", local.service_name[k]) }
+  public           = { for k, v in var.functions : k => v if v.kind == "http" }
+  workers          = { for k, v in var.functions : k => v if v.kind != "http" }
+  # the one identity that calls each kind of worker (and that the worker's code accepts)
+  caller_of = {
+    task      = google_service_account.tasks_invoker.email
+    event     = google_service_account.events_invoker.email
+    scheduled = google_service_account.scheduler_invoker.email
+  }
+}
+
 resource "google_service_account" "fn" {
   for_each     = var.functions
-  account_id   = substr("z3-${replace(each.key, "_", "-")}", 0, 30)
+  account_id   = substr("z3-${local.service_name[each.key]}", 0, 30)
   display_name = "Z3 function ${each.key}"
 }
 
@@ -19,7 +38,7 @@ resource "google_storage_bucket_object" "source" {
 
 resource "google_cloudfunctions2_function" "fn" {
   for_each = var.functions
-  name     = replace(each.key, "_", "-")
+  name     = local.service_name[each.key]
   location = var.region
   build_config {
     runtime     = "python312"
@@ -32,81 +51,62 @@ resource "google_cloudfunctions2_function" "fn" {
     }
   }
   service_config {
-    service_account_email = google_service_account.fn[each.key].email
-    available_memory      = each.value.memory
-    timeout_seconds       = each.value.timeout
+    service_account_email            = google_service_account.fn[each.key].email
+    available_memory                 = each.value.memory
+    available_cpu                    = each.value.cpu
+    timeout_seconds                  = each.value.timeout
+    min_instance_count               = each.value.min_instances
+    max_instance_count               = each.value.max_instances
+    max_instance_request_concurrency = each.value.concurrency
+    all_traffic_on_latest_revision   = true
+    # http functions: only the load balancer (and Google-internal callers); workers: only
+    # Google-internal callers of this project (Cloud Tasks, Pub/Sub push, Cloud Scheduler).
+    ingress_settings = each.value.kind == "http" ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY"
     environment_variables = {
       Z3_BACKEND               = "gcp"
       GOOGLE_CLOUD_PROJECT     = var.project
       Z3_REGION                = var.region
-      PUBLIC_BASE_URL          = var.public_base_url
+      PUBLIC_BASE_URL          = local.public_base_url
       Z3_BUCKET                = google_storage_bucket.data.name
       Z3_TASKS_QUEUE           = google_cloud_tasks_queue.default.name
       Z3_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
-      Z3_SCHEDULER_INVOKER     = google_service_account.tasks_invoker.email
-      # the Eventarc trigger below runs as the function's own account
-      Z3_EVENTS_INVOKER = google_service_account.fn[each.key].email
-      # the audience Eventarc and Scheduler put in their tokens (the function's Cloud Run URL)
-      Z3_FUNCTION_RUN_URL = "https://${replace(each.key, "_", "-")}-${data.google_project.this.number}.${var.region}.run.app"
+      Z3_SCHEDULER_INVOKER     = google_service_account.scheduler_invoker.email
+      Z3_EVENTS_INVOKER        = google_service_account.events_invoker.email
+      Z3_WORKER_URL_TEMPLATE   = local.run_url_template
+      Z3_FUNCTION_RUN_URL      = local.run_url[each.key]
       Z3_KMS_KEY               = google_kms_crypto_key.data.id
     }
-    # Secrets (TWILIO_AUTH_TOKEN, ...) are mounted from Secret Manager per function in secrets.tf
-  }
-  dynamic "event_trigger" {
-    for_each = each.value.kind == "event" ? [1] : []
-    content {
-      event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
-      pubsub_topic          = google_pubsub_topic.topic[each.value.topic].id
-      retry_policy          = "RETRY_POLICY_RETRY"
-      service_account_email = google_service_account.fn[each.key].email
+    # Exactly the secrets this function's code reads (FUNCTION_SECRETS in shared/config.py);
+    # optional ones only once var.optional_secrets says they have a version.
+    dynamic "secret_environment_variables" {
+      for_each = toset([for s in each.value.secrets : s if lookup(var.optional_secrets, s, true)])
+      content {
+        key        = upper(secret_environment_variables.value)
+        project_id = var.project
+        secret     = google_secret_manager_secret.secret[secret_environment_variables.value].secret_id
+        version    = "latest"
+      }
     }
   }
+  depends_on = [google_secret_manager_secret_iam_member.accessor, google_project_service.api]
 }
 
-# Webhooks and the dashboard are public (they verify signatures / sessions themselves);
-# task targets only accept the tasks invoker's OIDC token.
+# Public functions: anyone may reach them, but only through the load balancer (ingress above);
+# they verify provider signatures / sessions themselves.
 resource "google_cloud_run_service_iam_member" "public" {
-  for_each = { for k, v in var.functions : k => v if v.public }
+  # checkov:skip=CKV_GCP_102:providers (Twilio, Retell, Resend) and people call these without a Google identity; ingress ALLOW_INTERNAL_AND_GCLB admits only the load balancer, and each function verifies its provider signature or session (403 otherwise)
+  for_each = local.public
   service  = google_cloudfunctions2_function.fn[each.key].name
   location = var.region
   role     = "roles/run.invoker"
   member   = "allUsers"
 }
 
-# The Eventarc trigger of a subscriber pushes with the function's own account.
-resource "google_cloud_run_service_iam_member" "events" {
-  for_each = { for k, v in var.functions : k => v if v.kind == "event" }
+# Workers: run.invoker for their one caller's identity only.
+resource "google_cloud_run_service_iam_member" "worker" {
+  for_each = local.workers
   service  = google_cloudfunctions2_function.fn[each.key].name
   location = var.region
   role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.fn[each.key].email}"
-}
-
-# Scheduled functions are invoked by Cloud Scheduler with the same identity.
-resource "google_cloud_run_service_iam_member" "tasks" {
-  for_each = { for k, v in var.functions : k => v if contains(["task", "scheduled"], v.kind) }
-  service  = google_cloudfunctions2_function.fn[each.key].name
-  location = var.region
-  role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.tasks_invoker.email}"
-}
-
-# Scheduled functions: Cloud Scheduler posts to them with the tasks invoker's OIDC token (the same
-# identity the task targets accept), on each entry's cron schedule (UTC).
-resource "google_cloud_scheduler_job" "scheduled" {
-  for_each  = { for k, v in var.functions : k => v if v.kind == "scheduled" }
-  name      = "z3-${replace(each.key, "_", "-")}"
-  region    = var.region
-  schedule  = each.value.schedule
-  time_zone = "Etc/UTC"
-  http_target {
-    http_method = "POST"
-    uri         = google_cloudfunctions2_function.fn[each.key].service_config[0].uri
-    oidc_token {
-      service_account_email = google_service_account.tasks_invoker.email
-    }
-  }
-  retry_config {
-    retry_count = 3
-  }
+  member   = "serviceAccount:${local.caller_of[each.value.kind]}"
 }

@@ -1,43 +1,99 @@
-variable "project" { type = string }
+variable "project" {
+  type        = string
+  description = "Google Cloud project id"
+}
+
 variable "region" {
   type    = string
   default = "us-central1"
 }
-variable "public_base_url" {
+
+variable "domain" {
   type        = string
-  description = "https URL of the load balancer that routes /<function_name> to each function"
+  description = "Host name of the load balancer (managed certificate); PUBLIC_BASE_URL is https://<domain>"
 }
+
 variable "source_dir" {
   type        = string
   description = "Directory holding the content-addressed zips from scripts/package"
 }
 
-# One entry per deployed function. kind: http (providers / people), task (Cloud Tasks target,
-# OIDC-only), event (Pub/Sub subscriber via Eventarc), scheduled (Cloud Scheduler with OIDC).
+variable "alert_email" {
+  type        = string
+  description = "Where alert policies send their notifications"
+}
+
+# Optional secrets are mounted only once the operator has added a version (mounting a secret
+# without one fails the deployment). Settings treats them as optional: unset is allowed.
+variable "optional_secrets" {
+  type = object({
+    twilio_webhook_shared_key = optional(bool, false) # a Twilio Webhooks Setting with retries exists
+    retell_webhook_key        = optional(bool, false) # the webhook badge is on another key than RETELL_API_KEY
+  })
+  default = {}
+}
+
+variable "rate_limits" {
+  description = "Cloud Armor per-IP limits (requests per minute) before a client gets 429"
+  type = object({
+    sign_in  = optional(number, 20)   # app sign-in, per client IP
+    webhooks = optional(number, 1200) # provider webhooks: Twilio and Retell send from few addresses
+    default  = optional(number, 600)
+  })
+  default = {}
+}
+
+variable "blob_retention_days" {
+  type        = number
+  default     = 730
+  description = "Lifecycle backstop of the data bucket: no tenant setting keeps a recording longer; the retention sweep is the rule"
+}
+
+# One entry per deployed function (folder functions/<name>, entry point <name>). Adding a
+# function is one entry here; tests/deploy/test_terraform_consistency.py fails until it exists.
+#   kind      http (called by providers / people, through the load balancer), task (Cloud Tasks
+#             target), event (Pub/Sub push subscriber of `topic`), scheduled (Cloud Scheduler)
+#   secrets   the Settings fields it reads: exactly FUNCTION_SECRETS[name] in shared/config.py
+#   enqueues  creates Cloud Tasks (cloudtasks.enqueuer on the queue, actAs the tasks invoker)
+#   publishes topics it publishes to (pubsub.publisher on those topics)
+#             enqueues/publishes/blobs/kms are what the function's imports can reach (the
+#             consistency test walks them): generous by design, never one too few
+#   blobs     reads/writes the data bucket; kms: uses the envelope-encryption key
+#   armor     the Cloud Armor rate-limit class of its path: webhooks, sign_in or default
 variable "functions" {
   type = map(object({
-    kind     = string
-    topic    = optional(string)
-    schedule = optional(string)
-    memory   = optional(string, "512Mi")
-    timeout  = optional(number, 60)
-    public   = optional(bool, false)
+    kind          = string
+    topic         = optional(string)
+    schedule      = optional(string)
+    secrets       = optional(list(string), [])
+    enqueues      = optional(bool, false)
+    publishes     = optional(list(string), [])
+    blobs         = optional(bool, false)
+    kms           = optional(bool, false)
+    memory        = optional(string, "512Mi")
+    cpu           = optional(string, "1")
+    timeout       = optional(number, 60)
+    min_instances = optional(number, 0)
+    max_instances = optional(number, 20)
+    concurrency   = optional(number, 10)
+    armor         = optional(string, "webhooks")
   }))
   default = {
-    voice_answer          = { kind = "http", public = true, memory = "1Gi" } # keep one instance warm (Twilio waits 15 s)
-    voice_ivr             = { kind = "http", public = true }
-    voice_status          = { kind = "http", public = true }
-    recording_ingest      = { kind = "task", timeout = 300 }
-    recording_sweep       = { kind = "scheduled", schedule = "*/30 * * * *", timeout = 300 }
-    retell_webhook        = { kind = "http", public = true }
-    retell_tools          = { kind = "http", public = true }
-    retell_recording_copy = { kind = "task", timeout = 300 }
-    call_completed        = { kind = "event", topic = "call.completed" }
-    call_finalize         = { kind = "task" }
-    sms_inbound           = { kind = "http", public = true }
-    sms_status            = { kind = "http", public = true }
-    notify                = { kind = "task" }
-    email_events          = { kind = "http", public = true }
-    email_unsubscribe     = { kind = "http", public = true }
+    # Twilio waits 15 s and Retell 10 s: the two functions on a live call's path keep one warm.
+    voice_answer          = { kind = "http", memory = "1Gi", min_instances = 1, secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
+    voice_ivr             = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
+    voice_status          = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
+    recording_ingest      = { kind = "task", timeout = 300, secrets = ["twilio_auth_token"], blobs = true }
+    recording_sweep       = { kind = "scheduled", schedule = "*/30 * * * *", timeout = 300, secrets = ["twilio_auth_token"], enqueues = true }
+    retell_webhook        = { kind = "http", secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token"], enqueues = true, publishes = ["call.completed"] }
+    retell_tools          = { kind = "http", min_instances = 1, secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token"], enqueues = true, publishes = ["call.completed"] }
+    retell_recording_copy = { kind = "task", timeout = 300, secrets = ["retell_api_key", "twilio_auth_token"], blobs = true, enqueues = true, publishes = ["call.completed"] }
+    call_completed        = { kind = "event", topic = "call.completed", enqueues = true, publishes = ["call.completed"] }
+    call_finalize         = { kind = "task", secrets = ["retell_api_key"], enqueues = true, publishes = ["call.completed"] }
+    sms_inbound           = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key"], enqueues = true }
+    sms_status            = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key"] }
+    notify                = { kind = "task", secrets = ["resend_api_key", "z3_session_secret"], enqueues = true }
+    email_events          = { kind = "http", secrets = ["resend_webhook_secret", "resend_api_key"] }
+    email_unsubscribe     = { kind = "http", secrets = ["z3_session_secret"], armor = "default" }
   }
 }

@@ -25,6 +25,25 @@ def pytest_configure(config: pytest.Config) -> None:
     reset_settings()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from tests.deploy.firestore_indexes import install_recorder
+
+    install_recorder()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Every query the suite ran has its composite index (tests/deploy/firestore_indexes.py).
+    from tests.deploy.firestore_indexes import describe, load_indexes, product_shapes, unindexed
+
+    missing = unindexed(product_shapes(), load_indexes())
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for s in missing:
+            line = f"z3: FAILED: a query needs a composite index missing from terraform/firestore.indexes.json: {describe(s)}"
+            reporter.write_line(line, red=True, bold=True) if reporter else print(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def emulators_required() -> bool:
     return os.environ.get("Z3_REQUIRE_EMULATORS", "") == "1"
 

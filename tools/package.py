@@ -3,13 +3,15 @@
 Each zip holds what Cloud Functions needs at its root: ``main.py`` (the function's own),
 ``shared/`` and ``requirements.txt``. The file name carries the sha256 of the contents, so
 terraform redeploys exactly the functions whose code changed. Zips are reproducible (fixed
-timestamps, sorted entries)."""
+timestamps, sorted entries). Building replaces the function's older zips in the output
+directory, so terraform finds exactly one per function."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
 import io
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 from tools.wsgi import REPO, function_names
 
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+_DIGEST = re.compile(r"[0-9a-f]{16}")
 
 
 def _files(name: str) -> list[tuple[str, Path]]:
@@ -39,6 +42,10 @@ def build(name: str, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{name}-{digest}.zip"
     target.write_bytes(data)
+    # terraform deploys the one zip of each function in the directory: older builds go.
+    for stale in out_dir.glob(f"{name}-*.zip"):
+        if stale != target and _DIGEST.fullmatch(stale.name[len(name) + 1:-4]):
+            stale.unlink()
     return target
 
 

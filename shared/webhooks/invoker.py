@@ -3,9 +3,8 @@ itself, beside IAM and ingress, so a worker reachable by someone else processes 
 
 * **gcp**: the ``Authorization: Bearer`` OIDC token Cloud Tasks, Eventarc and Cloud Scheduler
   attach. Google-signed (``accounts.google.com``), not expired, ``aud`` = the function's URL
-  (``Settings.function_url``, which ``shared.adapters.gcp.tasks`` sets as the tasks' audience,
-  or this function's own Cloud Run URL ``Z3_FUNCTION_RUN_URL``, the audience Eventarc and
-  Cloud Scheduler use by default), ``email`` = the expected invoker, ``email_verified``.
+  (``Settings.worker_url``, its Cloud Run URL in production, which the tasks, Pub/Sub pushes
+  and Scheduler jobs use as audience; ``Settings.function_url``; or ``Z3_FUNCTION_RUN_URL``), ``email`` = the expected invoker, ``email_verified``.
   Google's certificates are fetched once per instance and kept for the lifetime their
   Cache-Control gives (refetched early when a token names an unknown key).
 

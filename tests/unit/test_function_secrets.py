@@ -53,19 +53,26 @@ def _secrets_named(path: Path) -> set[str]:
     return found
 
 
-def secrets_read_by(function: str) -> set[str]:
-    seen: set[str] = set()
+def modules_reached(function: str) -> dict[str, Path]:
+    """Every first-party module ``functions/<function>/main.py`` can import (lazy imports
+    included), by dotted name. tests/deploy reads the same walk for the data-plane IAM."""
+    seen: dict[str, Path] = {}
     todo = [f"functions.{function}.main"]
-    found: set[str] = set()
     while todo:
         module = todo.pop()
         path = _file(module)
         if module in seen or path is None:
             continue
-        seen.add(module)
+        seen[module] = path
         parts = module.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # packages run their __init__
         todo.extend(name for name in _imports(path, module) if name.split(".")[0] in ("shared", "functions"))
+    return seen
+
+
+def secrets_read_by(function: str) -> set[str]:
+    found: set[str] = set()
+    for module, path in modules_reached(function).items():
         if module != "shared.config":
             found |= _secrets_named(path)
     return found

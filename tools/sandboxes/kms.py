@@ -156,7 +156,7 @@ class KmsSandbox(Sandbox):
         try:
             if request.method != "POST":
                 raise KmsError("NOT_FOUND", f"Method not found: {request.method} {request.path}")
-            for method, route in ROUTES.items():
+            for method, route in ROUTES.items():  # noqa: B007 - read after the break
                 match = route.match(request.path)
                 if match:
                     break

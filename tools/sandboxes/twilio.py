@@ -1,4 +1,4 @@
-"""A loopback Twilio REST API (``api.twilio.com``) in Twilio's own wire format, for the real SDK.
+r"""A loopback Twilio REST API (``api.twilio.com``) in Twilio's own wire format, for the real SDK.
 
 Point ``twilio.rest.Client`` at it with ``TWILIO_API_BASE_URL`` (``shared.providers.twilio`` sets
 ``client.api.base_url``). Served under ``/2010-04-01/Accounts/{AccountSid}/...``:

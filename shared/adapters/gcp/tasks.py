@@ -1,7 +1,8 @@
 """TaskQueue on Cloud Tasks HTTP tasks (or the Cloud Tasks emulator).
 
-A task POSTs its body to ``Settings.function_url(target)``, signed with an OIDC token of
-``Z3_TASKS_SERVICE_ACCOUNT`` (audience: that URL) when one is configured. A task ``name``
+A task POSTs its body to ``Settings.worker_url(target)`` (in production the target's Cloud Run
+URL, which Cloud Run IAM accepts as audience; else ``function_url``), signed with an OIDC token
+of ``Z3_TASKS_SERVICE_ACCOUNT`` (audience: that URL) when one is configured. A task ``name``
 becomes the task id; Cloud Tasks refuses a second task of the same id (for about an hour after
 the first one ran), which is how enqueueing deduplicates.
 
@@ -79,7 +80,7 @@ class CloudTasksQueue:
         schedule_time: dt.datetime | None = None,
         headers: dict[str, str] | None = None,
     ) -> TaskRef:
-        url = self._settings.function_url(target)
+        url = self._settings.worker_url(target)
         all_headers = dict(headers or {})
         if not any(key.lower() == "content-type" for key in all_headers):
             all_headers["Content-Type"] = "application/json"
