@@ -14,7 +14,6 @@ import textwrap
 
 import pytest
 
-from shared.runtime import Ports
 from tools.bench_voice import seed_routes, signed_call
 from tools.wsgi import REPO
 
