@@ -80,7 +80,7 @@ variable "functions" {
   }))
   default = {
     # Twilio waits 15 s and Retell 10 s: the two functions on a live call's path keep one warm.
-    voice_answer          = { kind = "http", memory = "1Gi", min_instances = 1, secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
+    voice_answer          = { kind = "http", memory = "1Gi", min_instances = 1, secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"] }
     voice_ivr             = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
     voice_status          = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
     recording_ingest      = { kind = "task", timeout = 300, secrets = ["twilio_auth_token"], blobs = true }
