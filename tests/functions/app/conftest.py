@@ -1,0 +1,69 @@
+"""The app function through functions-framework's test client, on the embedded backend.
+
+``business`` makes a tenant with an owner whose password is :data:`PASSWORD`; ``signed_in``
+signs a test client in through the real sign-in form and returns its CSRF token."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from shared.accounts import passwords
+from shared.models.tenant import Role
+from shared.tenants import add_user, create_tenant
+
+PASSWORD = "violet-harbor-engine-42"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Business:
+    tenant_id: str
+    owner_id: str
+    owner_email: str
+
+
+def csrf_of(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def make_business(ports, *, name: str = "Sunrise Dental", email: str = "owner@sunrise.example") -> Business:
+    tenant = create_tenant(ports.store(), name=name, contact_name="Dana Rivera", contact_email=email)
+    owner = next(iter(ports.store().query(__import__("shared.ports", fromlist=["Query"]).Query(
+        f"tenants/{tenant.id}/users"))))
+    ports.store().update(owner.path, {"password_hash": passwords.hash_password(PASSWORD), "status": "active"})
+    return Business(tenant.id, owner.id, email)
+
+
+def add_member(ports, business: Business, email: str, role: Role) -> str:
+    user = add_user(ports.store(), business.tenant_id, email=email, role=role, name=email.split("@")[0],
+                    password_hash=passwords.hash_password(PASSWORD))
+    return user.id
+
+
+@pytest.fixture
+def app_client(client):
+    return client("app")
+
+
+@pytest.fixture
+def business(ports):
+    return make_business(ports)
+
+
+def sign_in(app_client, email: str, password: str = PASSWORD, **environ):
+    page = app_client.get("/signin", environ_base=environ)
+    return app_client.post("/signin", data={"email": email, "password": password, "csrf_token": csrf_of(page.text)},
+                           environ_base=environ)
+
+
+@pytest.fixture
+def signed_in(app_client, business):
+    """Sign the owner in; the CSRF token of the new session."""
+    reply = sign_in(app_client, business.owner_email)
+    assert reply.status_code == 302, reply.text
+    return csrf_of(app_client.get("/").text)
