@@ -19,8 +19,13 @@ from shared.ports import DocumentStore, Query
 COLLECTION = "account_links"
 
 
+def digest(token: str) -> str:
+    """The stored id of a token (also a safe dedup key for the email that carries it)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def _path(token: str) -> str:
-    return f"{COLLECTION}/{hashlib.sha256(token.encode()).hexdigest()}"
+    return f"{COLLECTION}/{digest(token)}"
 
 
 def create(store: DocumentStore, purpose: str, now: dt.datetime, ttl: dt.timedelta, **data: Any) -> str:

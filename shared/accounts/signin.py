@@ -92,7 +92,7 @@ def _send_unlock(ports: Ports, account: Account, client: Client, now: dt.datetim
     audit.record(store, now, tenant_id=account.tenant_id, action="signin.locked", actor_user_id=None,
                  ip=client.ip, user_agent=client.user_agent, target=account.user_id)
     notify_business(ports, tenant_id=account.tenant_id, template="security_alert", to_user_id=account.user_id,
-                    dedup_key=f"unlock/{hashlib.sha256(token.encode()).hexdigest()[:32]}",
+                    dedup_key=f"unlock/{links.digest(token)}",
                     context={"event": "Your account was locked after many failed sign-ins",
                              "details": "Someone tried many wrong passwords for your account. If it was you, "
                                         "unlock it with the link below; if not, the lock lifts by itself in an hour "

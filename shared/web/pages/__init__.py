@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from shared.web.pages import auth, home
+    from shared.web.pages import account, audit, auth, home, team
 
-    app.register_blueprint(auth.blueprint)
-    app.register_blueprint(home.blueprint)
+    for module in (auth, home, account, team, audit):
+        app.register_blueprint(module.blueprint)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from shared.accounts import passwords
+from shared.accounts import passwords, policy
 from shared.models.tenant import Role
+from shared.ports import Query
 from shared.tenants import add_user, create_tenant
 
 PASSWORD = "violet-harbor-engine-42"
@@ -33,9 +34,10 @@ def csrf_of(html: str) -> str:
 
 def make_business(ports, *, name: str = "Sunrise Dental", email: str = "owner@sunrise.example") -> Business:
     tenant = create_tenant(ports.store(), name=name, contact_name="Dana Rivera", contact_email=email)
-    owner = next(iter(ports.store().query(__import__("shared.ports", fromlist=["Query"]).Query(
-        f"tenants/{tenant.id}/users"))))
+    owner = ports.store().query(Query(f"tenants/{tenant.id}/users"))[0]
     ports.store().update(owner.path, {"password_hash": passwords.hash_password(PASSWORD), "status": "active"})
+    policy.record_acceptance(ports.store(), ports.clock().now(), tenant_id=tenant.id, user_id=owner.id, ip="127.0.0.1",
+                             user_agent="test", settings=ports.settings)
     return Business(tenant.id, owner.id, email)
 
 
