@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass
 
 from shared.accounts.errors import Throttled
@@ -62,7 +63,7 @@ def check(store: DocumentStore, rule: Rule, value: str, now: dt.datetime) -> Non
         raise Throttled(LOCKED_MESSAGE, int((locked_until - now).total_seconds()))
     due = data.get("next_allowed_at")
     if due and due > now:
-        wait = int((due - now).total_seconds()) + 1
+        wait = math.ceil((due - now).total_seconds())
         raise Throttled(f"Too many failed sign-ins. Wait {wait} seconds and try again.", wait)
 
 

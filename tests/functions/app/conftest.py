@@ -69,3 +69,35 @@ def signed_in(app_client, business):
     reply = sign_in(app_client, business.owner_email)
     assert reply.status_code == 302, reply.text
     return csrf_of(app_client.get("/").text)
+
+
+class Outbox:
+    """The notify tasks the app queued (what the ``notify`` worker would send), kept in order."""
+
+    def __init__(self, queue) -> None:
+        self.queue = queue
+        self.sent = []
+
+    def enqueue(self, target, body, **kwargs):
+        from shared.notifications import NotifyRequest
+
+        if target == "notify":
+            self.sent.append(NotifyRequest.from_bytes(body))
+        return self.queue.enqueue(target, body, **kwargs)
+
+    def last(self, template: str):
+        found = [request for request in self.sent if request.template == template]
+        assert found, f"no {template} email was queued"
+        return found[-1]
+
+    def link(self, template: str, key: str) -> str:
+        """The path and query of the link in the last ``template`` email (inside the app)."""
+        url = self.last(template).context[key]
+        return url.split("/app", 1)[1]
+
+
+@pytest.fixture
+def outbox(ports):
+    box = Outbox(ports.tasks())
+    ports.provide(tasks=box)
+    return box
