@@ -55,9 +55,9 @@ def twofa_confirm():
     except AccountError as exc:
         return _page(exc.status, error=exc.message)
     # a privilege change: the same sign-in continues under a new session id
+    g.session = sessions.rotate(auth.ports().store(), g.session, auth.now(), mfa=True)
     response = make_response(_page(recovery_codes=codes, notice="Two-factor authentication is on."))
-    session = sessions.rotate(auth.ports().store(), g.session, auth.now(), mfa=True)
-    auth.set_session_cookie(response, session)
+    auth.set_session_cookie(response, g.session)
     return response
 
 

@@ -148,7 +148,8 @@ def test_2fa_setup_signin_with_code_no_replay_and_disable_alerts(app_client, bus
     assert "recovery codes" in confirmed.text
     stored = ports.store().get(f"tenants/{business.tenant_id}/users/{business.owner_id}")
     assert secret not in str(stored)  # encrypted with the Cipher port
-    app_client.post("/signout", data={"csrf_token": csrf_of(confirmed.text)})
+    # turning 2FA on is a privilege change: a new session id, and the page's forms carry its token
+    assert app_client.post("/signout", data={"csrf_token": csrf_of(confirmed.text)}).status_code == 302
     reply = sign_in(app_client, business.owner_email)
     assert reply.headers["Location"].startswith("/signin/code")
     assert app_client.get("/api/v1/me").status_code == 401  # password alone signs nobody in
