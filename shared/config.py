@@ -37,6 +37,7 @@ MIN_OWN_SECRET_LENGTH = 32
 # when set. tests/unit/test_function_secrets.py walks each function's imports and checks that
 # this table lists every secret its code can read.
 FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
+    "app": (),
     "call_completed": (),
     "call_finalize": ("retell_api_key",),
     "email_events": ("resend_webhook_secret", "resend_api_key"),
@@ -182,6 +183,16 @@ class Settings(BaseModel):
 
     # --- our own secrets ----------------------------------------------------------------
     z3_session_secret: SecretStr = Field(default=_local("session-secret"), alias="Z3_SESSION_SECRET")
+
+    # --- the app function (tenant dashboard and API): shared/accounts, shared/web ---------------
+    # The versions of the privacy policy and the terms in force: a new value makes every owner
+    # accept again at the next sign-in (and get one email about it).
+    z3_policy_version: str = Field(default="2026-01-01", alias="Z3_POLICY_VERSION")
+    z3_terms_version: str = Field(default="2026-01-01", alias="Z3_TERMS_VERSION")
+    # Behind the HTTPS load balancer Google appends "<client ip>,<load balancer ip>" to
+    # X-Forwarded-For: the client is this many entries from the end. 1 for a function reached
+    # directly on its run.app URL. Ignored in local mode (the socket's address is the client).
+    z3_forwarded_hops: int = Field(default=2, ge=1, le=5, alias="Z3_FORWARDED_HOPS")
 
     @property
     def backend(self) -> Literal["local", "gcp"]:

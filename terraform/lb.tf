@@ -134,7 +134,7 @@ resource "google_compute_security_policy" "edge" {
     action      = "throttle"
     description = "app sign-in: per-IP rate limit"
     match {
-      expr { expression = "request.path.matches('^/app/(login|sign-in|api/session)')" }
+      expr { expression = "request.path.matches('^/app/(signin|signup|password/forgot|unlock)')" }
     }
     rate_limit_options {
       conform_action = "allow"

@@ -148,7 +148,7 @@ def bench_ports(n: int = 1000, rounds: int = 3) -> None:
         out(f"{name:<20} {lm:>10.1f} {gm:>16.1f} {gm / lm:>10.2f}")
 
 
-SECTIONS = {"ports": "tools.bench:bench_ports", "voice": "tools.bench_voice:bench",
+SECTIONS = {"ports": "tools.bench:bench_ports", "auth": "tools.bench_auth:bench", "voice": "tools.bench_voice:bench",
             "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench",
             "voice-parts": "tools.bench_voice:bench_parts", "cold": "tools.bench_cold:bench"}
 DEFAULT = ("ports", "voice", "sms", "retell", "cold")  # voice-parts is a diagnostic: asked for by name

@@ -34,10 +34,45 @@ def seed(ports: Ports):
     return tenant
 
 
+PASSWORD_FILE = "demo_owner_password"
+
+
+def owner_credentials(ports: Ports, tenant) -> tuple[str, str]:
+    """The demo owner's email and password (local mode only): a random password made once per
+    data directory and kept there (0600), so a restart prints the same one; the store holds
+    only its Argon2id hash. The owner has confirmed the email and accepted the current terms."""
+    import secrets
+
+    from shared.accounts import passwords, policy
+    from shared.models.tenant import email_key
+
+    if not (ports.settings.is_local or ports.settings.emulated):
+        raise RuntimeError("demo credentials exist in development (local or emulated) mode only")
+    store = ports.store()
+    path = ports.settings.z3_data_dir / PASSWORD_FILE
+    login = store.get(f"user_logins/{email_key(DEMO_OWNER)}")
+    user_path = f"tenants/{tenant.id}/users/{login['user_id']}"
+    user = store.get(user_path) or {}
+    if path.exists() and user.get("password_hash"):
+        return DEMO_OWNER, path.read_text().strip()
+    password = "-".join(secrets.token_hex(3) for _ in range(4))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(password + "\n")
+    now = ports.clock().now()
+    store.update(user_path, {"password_hash": passwords.hash_password(password), "status": "active",
+                             "email_verified_at": now})
+    policy.record_acceptance(store, now, tenant_id=tenant.id, user_id=login["user_id"], ip="127.0.0.1",
+                             user_agent="scripts/dev", settings=ports.settings)
+    return DEMO_OWNER, password
+
+
 def run(base_url: str, ports: Ports, dispatcher, out: Callable[[str], None]) -> bool:
     """Seed the demo business and play its day, unless this data dir has already had it;
     returns whether the day was played now."""
     tenant = seed(ports)
+    email, password = owner_credentials(ports, tenant)
+    out(f"Dashboard: {base_url}/app/  email {email}  password {password}")
     out(f"Demo business: {tenant.name} ({tenant.id}), number {', '.join(tenant.numbers)}, time zone {tenant.time_zone}")
     store, clock = ports.store(), ports.clock()
     if not store.create(DAY, {"state": "playing", "tenant_id": tenant.id, "started_at": clock.now()}):

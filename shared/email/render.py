@@ -34,6 +34,7 @@ TEMPLATES: dict[str, Category] = {
     "team_invite": "transactional",
     "password_reset": "transactional",
     "security_alert": "transactional",
+    "verify_email": "transactional",
     "privacy_request_update": "transactional",
     "marketing": "marketing",
 }

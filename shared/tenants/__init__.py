@@ -124,9 +124,11 @@ class TenantScope:
 
 def create_tenant(store: DocumentStore, *, name: str, contact_name: str, contact_email: str,
                   time_zone: str = "America/New_York", country: str = "US", address: Address | None = None,
-                  numbers: list[str] = (), tenant_id: str | None = None, owner: bool = True) -> Tenant:
+                  numbers: list[str] = (), tenant_id: str | None = None, owner: bool = True,
+                  owner_password_hash: str | None = None) -> Tenant:
     """Sign a business up: the tenant, its numbers and (``owner=True``) its owner user, all in
-    one transaction, so a refused number or a taken email leaves nothing behind."""
+    one transaction, so a refused number or a taken email leaves nothing behind. With
+    ``owner_password_hash`` (self sign-up) the owner is active at once."""
     country = (country or "").upper()
     if country in EU_EEA:
         raise SignupRefused("Z3 OS is not offered in the EU/EEA")
@@ -138,7 +140,9 @@ def create_tenant(store: DocumentStore, *, name: str, contact_name: str, contact
         fields["id"] = _check_id(tenant_id)
     normalized = list(dict.fromkeys(normalize_us(n) for n in numbers))
     tenant = Tenant(**fields, numbers=normalized)
-    user = User(tenant_id=tenant.id, email=contact_email, name=contact_name, role=Role.owner) if owner else None
+    user = User(tenant_id=tenant.id, email=contact_email, name=contact_name, role=Role.owner,
+                password_hash=owner_password_hash,
+                status="active" if owner_password_hash else "invited") if owner else None
 
     def create(tx: Transaction) -> Tenant:
         for number in normalized:

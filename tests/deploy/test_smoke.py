@@ -21,7 +21,7 @@ def stack(tmp_path):
     settings = local_settings(tmp_path)
     ports = runtime.use(Ports(settings))
     seed(ports)
-    server = ServerThread(mount({"voice_answer": function_app("voice_answer")})).start()
+    server = ServerThread(mount({"voice_answer": function_app("voice_answer"), "app": function_app("app")})).start()
     yield settings, server.url
     server.stop()
     runtime.reset()

@@ -49,8 +49,11 @@ def test_terraform_and_the_code_agree(code, tf):
 
 def test_a_function_without_its_terraform_entry_fails(code, tf):
     grown = copy.deepcopy(code)
-    grown.functions["app"] = "http"
-    assert "functions/app has no entry in var.functions (terraform/variables.tf)" in problems(grown, tf)
+    grown.functions["new_webhook"] = "http"
+    assert "functions/new_webhook has no entry in var.functions (terraform/variables.tf)" in problems(grown, tf)
+    broken = copy.deepcopy(tf)
+    del broken.functions["app"]
+    assert "functions/app has no entry in var.functions (terraform/variables.tf)" in problems(code, broken)
 
 
 def test_a_removed_secret_mount_fails(code, tf):

@@ -80,6 +80,20 @@ def test_the_stack_serves_every_function(day):
     assert {"twilio", "retell", "resend"} <= set(day["health"]["sandboxes"])
 
 
+def test_the_dashboard_line_gives_a_working_sign_in(day):
+    import re
+
+    import requests
+
+    line = next(l for l in day["stdout"].splitlines() if l.startswith("Dashboard: "))
+    url, email, password = re.match(r"Dashboard: (\S+)  email (\S+)  password (\S+)$", line).groups()
+    http = requests.Session()
+    page = http.get(url + "signin", timeout=5)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    reply = http.post(url + "signin", data={"email": email, "password": password, "csrf_token": token}, timeout=10)
+    assert reply.status_code == 200 and "Sunrise Plumbing" in reply.text
+
+
 def test_every_scenario_of_the_day_played_cleanly(day):
     text = day["stdout"]
     for failure in ("Traceback", "scenario failed", "NOT stored", "has NOT run"):

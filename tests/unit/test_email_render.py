@@ -27,6 +27,8 @@ CONTEXTS = {
                          "received_at": "2026-03-02T18:05:00+00:00"},
     "team_invite": {"inviter_name": EVIL, "role": "admin", "accept_url": "https://z3.example/invite/abc",
                     "expires_in_days": 7},
+    "verify_email": {"verify_url": "https://z3.example/app/verify?token=abc", "expires_in_hours": 48,
+                     "business_name": EVIL},
     "password_reset": {"reset_url": "https://z3.example/reset/abc", "expires_in_minutes": 30,
                        "requested_from": EVIL, "requested_at": "2026-03-02T18:05:00Z"},
     "security_alert": {"event": EVIL, "details": EVIL, "occurred_at": "2026-03-02T18:05:00Z", "ip": "203.0.113.9",

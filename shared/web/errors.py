@@ -1,0 +1,72 @@
+"""Domain errors -> HTTP answers. API paths (``/api/``) answer ``{"error": {"code", "message"}}``;
+pages answer an HTML page with the message. Never a 500 for bad input; a store down is a 503."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from shared.accounts.errors import AccountError, Throttled, Unauthenticated
+from shared.logging import get_logger
+from shared.ports import StoreUnavailable
+
+log = get_logger("z3.app")
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None):
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+def validation_message(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:5]]
+    return "; ".join(parts) or "invalid input"
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(AccountError)
+    def account_error(exc: AccountError):
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else {}
+        if is_api():
+            return api_error(exc.status, exc.code, exc.message, headers)
+        if isinstance(exc, Unauthenticated) and request.method == "GET":
+            from flask import redirect, url_for
+
+            return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+        return render_template("error.html", message=exc.message, status=exc.status), exc.status, headers
+
+    @app.errorhandler(ValidationError)
+    def invalid(exc: ValidationError):
+        if is_api():
+            return api_error(422, "invalid_input", validation_message(exc))
+        return render_template("error.html", message="Some of what was sent is not valid.", status=422), 422
+
+    @app.errorhandler(StoreUnavailable)
+    def unavailable(exc: StoreUnavailable):
+        log.error("dependency unavailable", extra={"reason": str(exc)[:200]})
+        if is_api():
+            return api_error(503, "unavailable", "Temporarily unavailable, try again.", {"Retry-After": "5"})
+        return render_template("error.html", message="Temporarily unavailable, try again in a moment.",
+                               status=503), 503, {"Retry-After": "5"}
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 400: "bad_request"}.get(
+            exc.code or 500, "error")
+        if is_api():
+            return api_error(exc.code or 500, code, exc.description or code)
+        return render_template("error.html", message=exc.description, status=exc.code), exc.code or 500
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error")
+        if is_api():
+            return api_error(500, "internal", "Internal error.")
+        return render_template("error.html", message="Something went wrong on our side.", status=500), 500

@@ -1,0 +1,12 @@
+"""The dashboard's pages, one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from shared.web.pages import account, audit, auth, home, team
+
+    for module in (auth, home, account, team, audit):
+        app.register_blueprint(module.blueprint)
