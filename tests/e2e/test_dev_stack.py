@@ -85,7 +85,7 @@ def test_the_dashboard_line_gives_a_working_sign_in(day):
 
     import requests
 
-    line = next(l for l in day["stdout"].splitlines() if l.startswith("Dashboard: "))
+    line = next(text for text in day["stdout"].splitlines() if text.startswith("Dashboard: "))
     url, email, password = re.match(r"Dashboard: (\S+)  email (\S+)  password (\S+)$", line).groups()
     http = requests.Session()
     page = http.get(url + "signin", timeout=5)

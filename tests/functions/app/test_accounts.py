@@ -12,7 +12,7 @@ from shared.models.tenant import Role
 
 
 def test_throttling_grows_then_locks_and_the_emailed_link_unlocks(app_client, business, clock, outbox):
-    for attempt in range(2):
+    for _ in range(2):
         assert sign_in(app_client, business.owner_email, "wrong-password-000").status_code == 401
     assert sign_in(app_client, business.owner_email, "wrong-password-000").status_code == 401  # 3rd: now delayed
     early = sign_in(app_client, business.owner_email, PASSWORD)
