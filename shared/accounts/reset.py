@@ -14,7 +14,7 @@ from shared.accounts import audit, links, passwords, sessions, signin, throttle
 from shared.accounts.errors import BadCredentials
 from shared.models.tenant import email_key
 from shared.notifications import notify_business
-from shared.runtime import Ports
+from shared.ports import Ports
 
 RESET_TTL = dt.timedelta(minutes=30)
 

@@ -22,7 +22,7 @@ from shared.accounts import audit, links, passwords, throttle
 from shared.accounts.errors import BadCredentials
 from shared.models.tenant import email_key
 from shared.notifications import notify_business
-from shared.runtime import Ports
+from shared.ports import Ports
 
 UNLOCK_TTL = dt.timedelta(hours=24)
 MAX_KNOWN = 20

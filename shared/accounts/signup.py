@@ -22,7 +22,7 @@ from shared.accounts.errors import AlreadyRegistered, Forbidden, InvalidInput, S
 from shared.models.tenant import EU_EEA, Address, email_key
 from shared.notifications import notify_business
 from shared.phone import InvalidPhoneNumber, normalize_us
-from shared.runtime import Ports
+from shared.ports import Ports
 from shared.tenants import create_tenant
 
 VERIFY_TTL = dt.timedelta(hours=48)

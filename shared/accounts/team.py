@@ -17,7 +17,7 @@ from shared.accounts.errors import AlreadyRegistered, Forbidden, InvalidInput, N
 from shared.accounts.principal import Principal
 from shared.models.tenant import Role, User, email_key
 from shared.notifications import notify_business
-from shared.runtime import Ports
+from shared.ports import Ports
 from shared.tenants import TenantScope, users
 
 INVITE_TTL = dt.timedelta(days=7)

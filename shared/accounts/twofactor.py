@@ -22,7 +22,7 @@ import secrets
 from shared.accounts import audit, passwords
 from shared.accounts.errors import BadCode, Forbidden
 from shared.notifications import notify_business
-from shared.runtime import Ports
+from shared.ports import Ports
 
 ISSUER = "Z3 OS"
 RECOVERY_CODES = 10
