@@ -24,30 +24,11 @@ import threading
 from pathlib import Path
 
 from tools.sandboxes.mailbox_viewer import MailboxViewer
+from tools.stack_env import configure_environment, sandbox_settings
 from tools.wsgi import ServerThread, function_app, function_names, mount
 
 STACK_FILE = "stack.json"
 LOG_FILE = "stack.log"
-
-
-def sandbox_settings(base_url: str) -> dict[str, str]:
-    """Where the provider SDKs are pointed on the local stack (each sandbox speaks its
-    provider's wire format)."""
-    from tools.sandboxes.registry import registry
-
-    return {setting: f"{base_url}/_sandbox/{name}" for name, (setting, _factory) in registry().items()}
-
-
-def configure_environment(base_url: str, data_dir: Path) -> dict[str, str]:
-    base = base_url.rstrip("/")
-    env = {"Z3_BACKEND": "local", "Z3_DATA_DIR": str(data_dir.resolve()), "PUBLIC_BASE_URL": base,
-           **sandbox_settings(base)}
-    # The dev stack is the process's configuration: the functions it hosts read Settings.
-    os.environ.update(env)
-    from shared.config import reset_settings
-
-    reset_settings()
-    return env
 
 
 def record_stack(data_dir: Path, base_url: str, endpoints: dict[str, str]) -> Path:
@@ -141,9 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if not args.no_demo:
-            from tools import demo
+            from tools import demo, simulate
 
-            demo.run(server.url, runtime.current(), dispatcher, out=print_line)
+            demo.run(server.url, runtime.current(), dispatcher, out=print_line, play=simulate.play_day)
         print_line("Ready. Ctrl-C to stop.")
         while not stop.wait(1.0):
             pass
