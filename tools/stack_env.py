@@ -20,10 +20,12 @@ def sandbox_settings(base_url: str) -> dict[str, str]:
     return {setting: f"{base_url}/_sandbox/{name}" for name, (setting, _factory) in registry().items()}
 
 
-def configure_environment(base_url: str, data_dir: Path) -> dict[str, str]:
+def configure_environment(base_url: str, data_dir: Path, backend: dict[str, str] | None = None) -> dict[str, str]:
+    """Point this process's Settings at the stack: the embedded backend in ``data_dir``, or the
+    ``backend`` settings given (``tools.gcp_stack``: the emulated gcp backend)."""
     base = base_url.rstrip("/")
     env = {"Z3_BACKEND": "local", "Z3_DATA_DIR": str(data_dir.resolve()), "PUBLIC_BASE_URL": base,
-           **sandbox_settings(base)}
+           **sandbox_settings(base), **(backend or {})}
     # The dev stack is the process's configuration: the functions it hosts read Settings.
     os.environ.update(env)
     from shared.config import reset_settings
