@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 PROJECT = "z3-local"
 KMS_MOUNT = "_sandbox/kms"
-KMS_KEY = f"projects/{PROJECT}/locations/us-central1/keyRings/z3/cryptoKeys/data"
 EMULATOR_SETTINGS = {"FIRESTORE_EMULATOR_HOST": "firestore_emulator_host",
                      "PUBSUB_EMULATOR_HOST": "pubsub_emulator_host",
                      "STORAGE_EMULATOR_HOST": "storage_emulator_host",
@@ -75,6 +74,7 @@ def open_backend(given: Settings, base_url: str, say: Callable[[str], None]) -> 
 
 
 def _env(project: str, base_url: str, hosts: dict[str, str]) -> dict[str, str]:
-    return {"Z3_BACKEND": "gcp", "GOOGLE_CLOUD_PROJECT": project, "Z3_KMS_KEY": KMS_KEY,
+    return {"Z3_BACKEND": "gcp", "GOOGLE_CLOUD_PROJECT": project,
+            "Z3_KMS_KEY": f"projects/{project}/locations/us-central1/keyRings/z3/cryptoKeys/data",
             "Z3_KMS_ENDPOINT": f"{base_url.rstrip('/')}/{KMS_MOUNT}", **hosts}
 
