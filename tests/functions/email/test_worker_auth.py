@@ -304,7 +304,8 @@ def production(tmp_path, ports, google_key):
     secrets["RESEND_WEBHOOK_SECRET"] = "whsec_" + "QUJD" * 8
     settings = Settings(Z3_BACKEND="gcp", GOOGLE_CLOUD_PROJECT="z3-test", PUBLIC_BASE_URL="https://z3.example",
                         Z3_DATA_DIR=tmp_path / "prod-data", Z3_TASKS_SERVICE_ACCOUNT=TASKS_SA,
-                        Z3_EVENTS_INVOKER=EVENTS_SA, Z3_FUNCTION_RUN_URL=RUN_URL, **secrets)
+                        Z3_EVENTS_INVOKER=EVENTS_SA, Z3_FUNCTION_RUN_URL=RUN_URL,
+                        FIRESTORE_EMULATOR_HOST=None, **secrets)  # whatever the session's environment says
     assert not settings.emulated
     runtime.use(Ports(settings).provide(store=ports.store(), tasks=ports.tasks(), blobs=ports.blobs(),
                                         clock=ports.clock()))
