@@ -211,6 +211,11 @@ class Settings(BaseModel):
         return bool(self.firestore_emulator_host)
 
     @property
+    def development(self) -> bool:
+        """The embedded backend or the emulators: a developer's machine, not a deployment."""
+        return self.is_local or self.emulated
+
+    @property
     def recording_hosts(self) -> frozenset[str]:
         return frozenset(host.strip().lower() for host in self.retell_recording_hosts.split(",") if host.strip())
 

@@ -7,8 +7,9 @@ schema, unknown version) is acknowledged after an error log, because retrying it
 block nothing but cost money and hide real failures.
 
 Every worker first proves its caller (``shared.webhooks.invoker``: the OIDC token of the tasks,
-scheduler or events account on gcp, the dispatcher's signature on the local stack): anything
-else is 403 and nothing runs. HTTP workers go through :func:`handle_worker`, Pub/Sub
+scheduler or events account on gcp, the dispatcher's signature on the local stack, and in
+emulated mode also the stand-ins the emulators' deliveries carry): anything else is 403 and
+nothing runs. HTTP workers go through :func:`handle_worker`, Pub/Sub
 subscribers through :func:`consume`. A worker that reads a JSON body refuses any other
 Content-Type (415).
 """
@@ -28,7 +29,8 @@ from shared.http import BadRequest, Incoming, Reply, handle
 from shared.logging import get_logger
 from shared.models.base import Message
 from shared.webhooks import InvalidSignature
-from shared.webhooks.invoker import DELIVERY_HEADER, OidcVerifier, delivery_key, verify_delivery
+from shared.webhooks.invoker import (DELIVERY_HEADER, PUSH_TOKEN_PARAM, OidcVerifier, delivery_key, verify_delivery,
+                                     verify_push_token)
 
 log = get_logger("z3.worker")
 M = TypeVar("M", bound=Message)
@@ -57,12 +59,22 @@ def _delivery_key(data_dir: Path) -> bytes:
 
 
 def verify_invoker(settings: Settings, function: str, invoker: Invoker, headers: Mapping[str, str],
-                   body: bytes) -> None:
-    """Raise :class:`InvalidSignature` unless the request comes from the worker's invoker."""
+                   body: bytes, push: str | None = None) -> None:
+    """Raise :class:`InvalidSignature` unless the request comes from the worker's invoker.
+    ``push``: the push token of the request's query (Pub/Sub subscribers), counted in emulated
+    mode only (``shared.webhooks.invoker``)."""
     if settings.is_local:
         key = _delivery_key(Path(settings.z3_data_dir).resolve())
         verify_delivery(key, function, body, headers.get(DELIVERY_HEADER))
         return
+    if settings.emulated:  # development: the emulators send no OIDC token
+        signature = headers.get(DELIVERY_HEADER)
+        if signature:
+            verify_delivery(_delivery_key(Path(settings.z3_data_dir).resolve()), function, body, signature)
+            return
+        if push and invoker == "events":
+            verify_push_token(_delivery_key(Path(settings.z3_data_dir).resolve()), function, push)
+            return
     audiences = [settings.function_url(function), settings.worker_url(function)]
     if settings.z3_function_run_url:
         audiences.append(settings.z3_function_run_url.rstrip("/"))
@@ -98,7 +110,8 @@ def consume(cloud_event: Any, model: type[M], handler: Callable[[M, str], None],
     from werkzeug.exceptions import Forbidden
 
     try:
-        verify_invoker(runtime.settings(), function, "events", request.headers, request.get_data(cache=True))
+        verify_invoker(runtime.settings(), function, "events", request.headers, request.get_data(cache=True),
+                       push=request.args.get(PUSH_TOKEN_PARAM))
     except InvalidSignature as exc:
         log.warning("rejected request: bad signature", extra={"reason": str(exc)})
         raise Forbidden("invalid signature") from None

@@ -49,7 +49,7 @@ def emulators_required() -> bool:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    from tests.emulators import gcloud_available
+    from tools.emulators import gcloud_available
 
     ok, reason = gcloud_available()
     if ok:

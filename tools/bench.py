@@ -119,7 +119,7 @@ def bench_ports(n: int = 1000, rounds: int = 3) -> None:
                 results["local"].setdefault(name, []).append(timed(fn, 1)[0])
         local.close()
 
-    from tests.emulators import Emulators, gcloud_available
+    from tools.emulators import Emulators, gcloud_available
 
     ok, reason = gcloud_available()
     if not ok:

@@ -80,7 +80,8 @@ def _local_stack_latency() -> None:
     from shared import runtime
     from shared.config import get_settings, reset_settings
     from shared.runtime import Ports
-    from tools.devstack import build_app, configure_environment
+    from tools.devstack import build_app
+    from tools.stack_env import configure_environment
     from tools.wsgi import ServerThread
 
     saved = dict(os.environ)

@@ -67,9 +67,13 @@ def owner_credentials(ports: Ports, tenant) -> tuple[str, str]:
     return DEMO_OWNER, password
 
 
-def run(base_url: str, ports: Ports, dispatcher, out: Callable[[str], None]) -> bool:
-    """Seed the demo business and play its day, unless this data dir has already had it;
-    returns whether the day was played now."""
+PlayDay = Callable[..., None]  # tools.simulate.play_day(base_url, ports, dispatcher, tenant, out=...)
+
+
+def run(base_url: str, ports: Ports, dispatcher, out: Callable[[str], None], play: PlayDay) -> bool:
+    """Seed the demo business and play its day with ``play`` (``tools.simulate.play_day``: the
+    caller hands it in, so the day imports the business and not the other way round), unless
+    this data dir has already had it; returns whether the day was played now."""
     tenant = seed(ports)
     email, password = owner_credentials(ports, tenant)
     out(f"Dashboard: {base_url}/app/  email {email}  password {password}")
@@ -87,8 +91,6 @@ def run(base_url: str, ports: Ports, dispatcher, out: Callable[[str], None]) -> 
                 f"during it); it is not played again, so nothing is doubled. For a fresh day use a new --data-dir "
                 f"(or delete {where}).")
         return False
-    from tools import simulate
-
-    simulate.play_day(base_url, ports, dispatcher, tenant, out=out)
+    play(base_url, ports, dispatcher, tenant, out=out)
     store.update(DAY, {"state": "played", "finished_at": clock.now()})
     return True

@@ -1,10 +1,12 @@
-"""``scripts/dev``: the whole product in one process on the embedded backend.
+"""``scripts/dev``: the whole product in one process on the embedded backend (or, with
+``--backend gcp``, on the gcp adapters against the Google emulators: ``tools.gcp_stack``).
 
 * every function under ``http://127.0.0.1:PORT/<function_name>``, each as functions-framework's
   own app (what Cloud Functions runs), mounted side by side;
 * the provider sandboxes under ``/_sandbox/<provider>``, with the real SDK clients pointed at
   them through the ordinary settings (``TWILIO_API_BASE_URL`` ...);
-* the dispatcher that delivers the local event outbox and task queue to the functions;
+* the dispatcher that delivers the local event outbox and task queue to the functions (on gcp,
+  Pub/Sub push and Cloud Tasks deliver instead);
 * unless ``--no-demo``: a demo business and its simulated day (``tools.demo``), played once per
   data dir;
 * the narration on stdout; the JSON log lines in ``<data dir>/stack.log`` (appended), or on
@@ -24,30 +26,11 @@ import threading
 from pathlib import Path
 
 from tools.sandboxes.mailbox_viewer import MailboxViewer
+from tools.stack_env import configure_environment, sandbox_settings
 from tools.wsgi import ServerThread, function_app, function_names, mount
 
 STACK_FILE = "stack.json"
 LOG_FILE = "stack.log"
-
-
-def sandbox_settings(base_url: str) -> dict[str, str]:
-    """Where the provider SDKs are pointed on the local stack (each sandbox speaks its
-    provider's wire format)."""
-    from tools.sandboxes.registry import registry
-
-    return {setting: f"{base_url}/_sandbox/{name}" for name, (setting, _factory) in registry().items()}
-
-
-def configure_environment(base_url: str, data_dir: Path) -> dict[str, str]:
-    base = base_url.rstrip("/")
-    env = {"Z3_BACKEND": "local", "Z3_DATA_DIR": str(data_dir.resolve()), "PUBLIC_BASE_URL": base,
-           **sandbox_settings(base)}
-    # The dev stack is the process's configuration: the functions it hosts read Settings.
-    os.environ.update(env)
-    from shared.config import reset_settings
-
-    reset_settings()
-    return env
 
 
 def record_stack(data_dir: Path, base_url: str, endpoints: dict[str, str]) -> Path:
@@ -113,11 +96,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-demo", action="store_true", help="serve without playing the demo")
     parser.add_argument("--logs", action="store_true",
                         help=f"JSON log lines on stderr instead of <data dir>/{LOG_FILE}")
+    parser.add_argument("--backend", choices=("local", "gcp"), default="local",
+                        help="local: the embedded backend (default); gcp: the gcp adapters on the Google emulators, "
+                             "reused when all four *_EMULATOR_HOST are set, else started (and stopped) here")
     args = parser.parse_args(argv)
 
-    env = configure_environment(f"http://127.0.0.1:{args.port}", args.data_dir)
+    base_url = f"http://127.0.0.1:{args.port}"
+    gcp = _open_gcp(base_url) if args.backend == "gcp" else None
+    if args.backend == "gcp" and gcp is None:
+        return 2
+    env = configure_environment(base_url, args.data_dir, gcp.env if gcp else None)
     from shared import runtime
-    from shared.adapters.local import build_dispatcher
     from shared.logging import configure, get_logger
 
     log_path = args.data_dir.resolve() / LOG_FILE
@@ -127,12 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         configure("devstack", stream=open(log_path, "a", buffering=1, encoding="utf-8"))
     log = get_logger("z3.dev")
-    app, names = build_app()
+    app, names = build_app(_gcp_mounts() if gcp else None)
     server = ServerThread(app, port=args.port).start()
-    dispatcher = build_dispatcher(runtime.settings()).start()
-    log.info("serving", extra={"url": server.url, "functions": names})
+    dispatcher = _start_delivery(runtime.settings())
+    log.info("serving", extra={"url": server.url, "functions": names, "backend": args.backend})
     record_stack(args.data_dir, server.url, {setting: env[setting] for setting in sandbox_settings(server.url)})
     print_line(f"Z3 OS local stack on {server.url}  (data: {args.data_dir.resolve()})")
+    if gcp:
+        print_line(f"Backend: gcp on the Google emulators ({'reused' if gcp.reused else 'started by this stack'}; "
+                   "for scripts/ops: export " + " ".join(f"{k}={v}" for k, v in sorted(gcp.env.items())) + ")")
     for name in names:
         print_line(f"  {server.url}/{name}")
     print_line(f"Mail viewer (emails the stack sent): {server.url}/_sandbox/resend/")
@@ -141,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         if not args.no_demo:
-            from tools import demo
+            from tools import demo, simulate
 
-            demo.run(server.url, runtime.current(), dispatcher, out=print_line)
+            demo.run(server.url, runtime.current(), dispatcher, out=print_line, play=simulate.play_day)
         print_line("Ready. Ctrl-C to stop.")
         while not stop.wait(1.0):
             pass
@@ -151,9 +143,47 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         forget_stack(args.data_dir)
-        dispatcher.stop()
+        if dispatcher is not None:
+            dispatcher.stop()
         server.stop()
+        if gcp:
+            gcp.stop()
     return 0
+
+
+def _open_gcp(base_url: str):
+    """The emulated gcp backend (``tools.gcp_stack``), provisioned for this stack's URLs; None
+    (after saying why on stderr) when the emulators are unavailable."""
+    import sys
+
+    from shared.config import Settings
+    from tools.gcp_stack import EmulatorsUnavailable, open_backend
+
+    try:
+        return open_backend(Settings(), base_url, say=print_line)
+    except EmulatorsUnavailable as exc:
+        sys.stderr.write(f"scripts/dev --backend gcp: the Google emulators are unavailable: {exc}\n")
+        return None
+
+
+def _gcp_mounts() -> dict:
+    from tools.gcp_stack import KMS_MOUNT
+    from tools.sandboxes.kms import KmsSandbox
+
+    return {KMS_MOUNT: KmsSandbox()}
+
+
+def _start_delivery(settings):
+    """The local dispatcher (embedded backend); on gcp, provision the emulators instead: Pub/Sub
+    push and Cloud Tasks deliver to the functions' URLs. Returns the dispatcher or None."""
+    if settings.is_local:
+        from shared.adapters.local import build_dispatcher
+
+        return build_dispatcher(settings).start()
+    from shared.adapters.gcp.provision import provision
+
+    provision(settings)
+    return None
 
 
 def print_line(text: str) -> None:

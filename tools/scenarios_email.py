@@ -34,6 +34,8 @@ def notifications_sent(base_url: str, ports: Any, dispatcher: Any, tenant: Any, 
                     context={"headline": "New in Z3 OS", "paragraphs": ["Texts now show up in your dashboard."]})
     if dispatcher is not None:
         dispatcher.drain(timeout=15.0)
+    else:  # the stack's own delivery (its dispatcher, or Cloud Tasks on gcp) runs notify
+        _wait_for(lambda: scope.query(scope.collection("emails").where("dedup_key", "==", marketing_key)))
     if not settings.resend_api_url:
         out("  (Resend is the real service on this stack: not listing its emails)")
         return
@@ -63,6 +65,12 @@ def notifications_sent(base_url: str, ports: Any, dispatcher: Any, tenant: Any, 
     for log in scope.query(scope.collection("emails").where("dedup_key", "==", marketing_key)):
         out(f"  marketing email to {roles.get(log.get('recipient_hash')) or log.get('recipient')}: "
             f"{'not sent, ' + str(log.get('reason')) if log.get('status') == 'blocked' else log.get('status')}")
+
+
+def _wait_for(done: Callable[[], Any], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _wait_for_webhooks(scope: Any, timeout: float = 5.0) -> None:

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except requests.RequestException:
         sys.stderr.write(f"no stack answers at {args.url} (start one with scripts/dev --no-demo)\n")
         return 2
-    from tools.devstack import configure_environment
+    from tools.stack_env import configure_environment
 
     # Same wiring as the stack: signatures over its URLs, SDKs pointed at its sandboxes.
     configure_environment(args.url, args.data_dir)

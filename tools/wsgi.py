@@ -5,22 +5,35 @@ Used by the dev stack (every function under ``/<name>``), the provider sandboxes
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from shared.webhooks.invoker import PUSH_TOKEN_PARAM
 
 REPO = Path(__file__).resolve().parent.parent
+_PUSH_TOKEN = re.compile(rf"({PUSH_TOKEN_PARAM}=)[^&\s\"]+")
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's request log line, without the push token of an emulated push endpoint
+    (a credential: ``shared.webhooks.invoker``) that a request line would otherwise carry."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        message = _PUSH_TOKEN.sub(r"\1[redacted]", message % args if args else message)
+        super().log(type, "%s", message)
 
 
 class ServerThread:
     """A threaded werkzeug server on 127.0.0.1 (port 0 = a free one)."""
 
     def __init__(self, app: Callable[..., Any], port: int = 0, host: str = "127.0.0.1") -> None:
-        self.server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self.server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_RequestHandler)
         self.host = host
         self.port = self.server.server_port
         self.url = f"http://{host}:{self.port}"

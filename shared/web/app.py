@@ -43,7 +43,7 @@ def create_app(ports: Callable[[], Ports]) -> Flask:
         token = g.get("new_anon_csrf")
         if token:
             response.set_cookie(auth.ANON_CSRF_COOKIE, token, max_age=3600, **auth.cookie_options())
-        security.apply_headers(response, local=auth.ports().settings.is_local, static=g.get("is_static", False))
+        security.apply_headers(response, local=auth.ports().settings.development, static=g.get("is_static", False))
         return response
 
     # /assets, not /static: functions-framework's own Flask app answers /static itself.

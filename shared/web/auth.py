@@ -44,11 +44,11 @@ def client() -> ClientInfo:
 
 
 def cookie_name() -> str:
-    return LOCAL_COOKIE if ports().settings.is_local else PRODUCTION_COOKIE
+    return LOCAL_COOKIE if ports().settings.development else PRODUCTION_COOKIE
 
 
 def cookie_options() -> dict[str, Any]:
-    secure = not ports().settings.is_local
+    secure = not ports().settings.development  # the dev stack (local or emulators) serves plain http
     return {"httponly": True, "secure": secure, "samesite": "Lax", "path": "/"}
 
 
@@ -110,4 +110,4 @@ def set_session_cookie(response, session: sessions.Session) -> None:
 
 
 def clear_session_cookie(response) -> None:
-    response.delete_cookie(cookie_name(), path="/", secure=not ports().settings.is_local, httponly=True, samesite="Lax")
+    response.delete_cookie(cookie_name(), path="/", secure=not ports().settings.development, httponly=True, samesite="Lax")

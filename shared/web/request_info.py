@@ -26,7 +26,7 @@ class ClientInfo:
 
 def client_info(request, settings: Settings) -> ClientInfo:
     ip = request.remote_addr or ""
-    if not settings.is_local:
+    if not settings.development:  # behind the load balancer: the client is the hop it added
         hops = [part.strip() for part in (request.headers.get("X-Forwarded-For") or "").split(",") if part.strip()]
         if len(hops) >= settings.z3_forwarded_hops:
             ip = hops[-settings.z3_forwarded_hops]

@@ -19,6 +19,13 @@ itself, beside IAM and ingress, so a worker reachable by someone else processes 
   HMAC-SHA256(key, "<t>.<function>." + body)>``, five minutes' tolerance. Someone else on
   loopback cannot read the key, so cannot make ``notify`` send an email or ``recording_ingest``
   delete a recording.
+* **emulated gcp** (``FIRESTORE_EMULATOR_HOST``: development only, refused with ``K_SERVICE``):
+  the Google emulators attach no OIDC token, so the same data-directory key stands in for it.
+  The gcp task queue puts the delivery signature above on each task it creates (its timestamp
+  is the task's due time), and a Pub/Sub push subscription's endpoint carries a push token in
+  its query, ``?z3_push=<hex HMAC-SHA256(key, "push.<function>")>`` (the push body is the
+  emulator's, so only the endpoint can be signed). A worker accepts them in emulated mode only,
+  beside the OIDC token; without emulators (production) only the OIDC token counts.
 
 Everything that is not proven raises :class:`InvalidSignature` (403). Reasons are fixed phrases:
 never a token, never a claim value.
@@ -77,6 +84,21 @@ def verify_delivery(key: bytes, function: str, body: bytes, header: str | None, 
         raise InvalidSignature(PROVIDER, "stale delivery signature")
     if not hmac.compare_digest(mac, _mac(key, timestamp, function, body)):
         raise InvalidSignature(PROVIDER, "forged delivery signature")
+
+
+PUSH_TOKEN_PARAM = "z3_push"
+
+
+def push_token(key: bytes, function: str) -> str:
+    """The token an emulated push subscription to ``function`` carries in its endpoint's query."""
+    return hmac.new(key, f"push.{function}".encode(), hashlib.sha256).hexdigest()
+
+
+def verify_push_token(key: bytes, function: str, token: str | None) -> None:
+    if not token:
+        raise InvalidSignature(PROVIDER, "no push token")
+    if not hmac.compare_digest(token, push_token(key, function)):
+        raise InvalidSignature(PROVIDER, "forged push token")
 
 
 # -- gcp: Google's OIDC token ----------------------------------------------------------------------

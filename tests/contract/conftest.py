@@ -48,7 +48,7 @@ def kms_sandbox():
 
 @pytest.fixture(scope="session")
 def emulators(sink):
-    from tests.emulators import Emulators, gcloud_available
+    from tools.emulators import Emulators, gcloud_available
 
     ok, reason = gcloud_available()
     if not ok:
@@ -73,7 +73,7 @@ def emulators(sink):
 
 
 @pytest.fixture(scope="session")
-def gcp_ports(emulators, sink, kms_sandbox) -> Iterator[Ports | None]:
+def gcp_ports(emulators, sink, kms_sandbox, tmp_path_factory) -> Iterator[Ports | None]:
     if emulators is None:
         yield None
         return
@@ -82,6 +82,7 @@ def gcp_ports(emulators, sink, kms_sandbox) -> Iterator[Ports | None]:
     settings = Settings(
         Z3_BACKEND="gcp", GOOGLE_CLOUD_PROJECT=PROJECT, PUBLIC_BASE_URL=sink.url,
         Z3_BUCKET="z3-contract", Z3_KMS_KEY=KMS_KEY, Z3_KMS_ENDPOINT=kms_sandbox.url,
+        Z3_DATA_DIR=tmp_path_factory.mktemp("gcp-data"),  # the emulated deliveries' signing key
         **emulators.env,
     )
     provision(settings, SUBSCRIPTIONS)

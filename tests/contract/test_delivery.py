@@ -27,6 +27,23 @@ def test_published_event_arrives_as_a_pubsub_cloudevent(backend, marker):
     assert event["message_id"] == message_id
 
 
+def test_deliveries_prove_their_caller_the_way_the_workers_check_it(backend, marker):
+    """What arrives at a subscriber and a task target passes ``shared.worker.verify_invoker`` on
+    its backend: the local dispatcher's signature, and on the emulators (which send no OIDC
+    token) the push token of the subscription's endpoint and the task queue's signature."""
+    from shared.worker import verify_invoker
+
+    settings = backend.ports.settings
+    backend.ports.bus().publish(CONTRACT_TOPIC, b'{"n": 1}', {"marker": marker})
+    body = b'{"n": 2}'
+    backend.ports.tasks().enqueue("contract_task", body, name=f"proof-{marker}", headers={"X-Marker": marker})
+    [event] = _mine(marker, "event")(backend.wait_for(lambda items: _mine(marker, "event")(items)))
+    [task] = _mine(marker, "task")(backend.wait_for(lambda items: _mine(marker, "task")(items)))
+    verify_invoker(settings, "contract_sink", "events", event["headers"], event["raw"],
+                   push=event["query"].get("z3_push"))
+    verify_invoker(settings, "contract_task", "tasks", task["headers"], body)
+
+
 def test_failed_delivery_is_retried_until_acknowledged(backend, marker):
     from tests.contract import sink_state
 
@@ -68,8 +85,11 @@ def test_scheduled_task_waits_for_its_time(backend, marker):
     from tests.contract import sink_state
 
     assert not _mine(marker, "task")(sink_state.received)
-    backend.wait_for(lambda items: _mine(marker, "task")(items), timeout=30)
+    [task] = _mine(marker, "task")(backend.wait_for(lambda items: _mine(marker, "task")(items), timeout=30))
     assert dt.datetime.now(dt.timezone.utc) >= due - dt.timedelta(milliseconds=200)
+    from shared.worker import verify_invoker
+
+    verify_invoker(backend.ports.settings, "contract_task", "tasks", task["headers"], b"{}")  # signed when due
 
 
 def test_failed_task_is_retried(backend, marker):

@@ -3,7 +3,14 @@ in a child process on a free port with a fresh data directory) seeds the demo bu
 the simulated day over HTTP with real signatures through every function and sandbox, and keeps
 serving. Afterwards the records say what the day did, the narration is on stdout and the logs
 (JSON lines in the data dir) hold no personal data; a second run on the same data dir does not
-play the day again."""
+play the day again.
+
+Every test runs on both backends: ``local`` (the embedded backend and its dispatcher) and
+``gcp`` (``scripts/dev --backend gcp`` on the four Google emulators, which this module starts
+and the stack reuses: Pub/Sub pushes ``call.completed``, Cloud Tasks delivers
+``recording_ingest`` and ``notify``). The same records are checked on each. Where the
+emulators are absent the gcp run is skipped loudly (with ``Z3_REQUIRE_EMULATORS=1`` it fails),
+as the contract suite does."""
 
 from __future__ import annotations
 
@@ -17,7 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import conftest as root
 from tools.wsgi import REPO
+
+E2E_PROJECT = "z3-e2e"
 
 
 def _free_port() -> int:
@@ -26,13 +36,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _run_stack(data_dir: Path, run_dir: Path, *args: str) -> dict:
+def _run_stack(data_dir: Path, run_dir: Path, *args: str, backend: dict[str, str] | None = None) -> dict:
     """``scripts/dev`` in a child process until it says "Ready.", then stopped like Ctrl-C's
-    sibling (SIGTERM). Returns its stdout, stderr and health answer."""
+    sibling (SIGTERM). ``backend``: the emulators' settings for ``--backend gcp`` (None: the
+    embedded backend). Returns its stdout, stderr, health answer and how long the start-up and
+    the day took."""
     port = _free_port()
     out_path, err_path = run_dir / "stdout.txt", run_dir / "stderr.txt"
     env = {k: v for k, v in os.environ.items()
            if not k.endswith("_EMULATOR_HOST") and k not in ("GOOGLE_CLOUD_PROJECT", "Z3_BACKEND")}
+    if backend is not None:
+        env.update(backend)
+        args = ("--backend", "gcp", *args)
+    started = time.monotonic()
     with open(out_path, "w") as out, open(err_path, "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "tools.devstack", "--port", str(port), "--data-dir",
                                  str(data_dir), *args], cwd=REPO, stdout=out, stderr=err, env=env)
@@ -45,30 +61,76 @@ def _run_stack(data_dir: Path, run_dir: Path, *args: str) -> dict:
                 time.sleep(0.5)
             import requests
 
+            seconds = time.monotonic() - started
             health = requests.get(f"http://127.0.0.1:{port}/_z3/health", timeout=5).json()
+            dashboard = _sign_in_as_printed(out_path.read_text())
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    return {"stdout": out_path.read_text(), "stderr": err_path.read_text(), "health": health}
+    return {"stdout": out_path.read_text(), "stderr": err_path.read_text(), "health": health, "seconds": seconds,
+            "dashboard": dashboard}
+
+
+def _sign_in_as_printed(stdout: str) -> tuple[int, str]:
+    """Sign in, while the stack runs, with what its ``Dashboard:`` line prints (a person copies
+    the URL, the email and the password from it); returns the answer's status and page."""
+    import re
+
+    import requests
+
+    line = next(text for text in stdout.splitlines() if text.startswith("Dashboard: "))
+    url, email, password = re.match(r"Dashboard: (\S+)  email (\S+)  password (\S+)$", line).groups()
+    http = requests.Session()
+    page = http.get(url + "signin", timeout=5)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    reply = http.post(url + "signin", data={"email": email, "password": password, "csrf_token": token}, timeout=10)
+    return reply.status_code, reply.text
 
 
 @pytest.fixture(scope="module")
-def day(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("devstack")
+def e2e_emulators():
+    """The four Google emulators for the gcp run (the stack reuses them, so the records outlive it)."""
+    from tools.emulators import Emulators, gcloud_available
+
+    ok, reason = gcloud_available()
+    if not ok:
+        if root.emulators_required():
+            pytest.fail(f"Z3_REQUIRE_EMULATORS=1 but the emulators are unavailable: {reason}")
+        root._emulator_state["skipped"] = reason
+        pytest.skip(f"gcp backend not tested end to end: Google emulators unavailable ({reason})")
+    emulators = Emulators.start(project=E2E_PROJECT)
+    yield {"GOOGLE_CLOUD_PROJECT": E2E_PROJECT, **emulators.env}
+    emulators.stop()
+
+
+@pytest.fixture(scope="module", params=["local", "gcp"])
+def day(request, tmp_path_factory):
+    backend = request.getfixturevalue("e2e_emulators") if request.param == "gcp" else None
+    run_dir = tmp_path_factory.mktemp(f"devstack-{request.param}")
     data_dir = run_dir / "data"
-    result = _run_stack(data_dir, run_dir)
-    yield {**result, "data_dir": data_dir, "logs": (data_dir / "stack.log").read_text()}
+    result = _run_stack(data_dir, run_dir, backend=backend)
+    sys.stderr.write(f"\nz3 e2e: the demo day on the {request.param} backend: {result['seconds']:.1f}s "
+                     "from start to Ready.\n")
+    yield {**result, "backend": request.param, "emulators": backend, "data_dir": data_dir,
+           "logs": (data_dir / "stack.log").read_text()}
+
+
+def _ports(day: dict):
+    """The stack's records, read through its backend (SQLite in the data dir, or the emulators)."""
+    from shared.config import Settings
+    from shared.runtime import Ports
+
+    if day["backend"] == "local":
+        return Ports(Settings(Z3_BACKEND="local", Z3_DATA_DIR=day["data_dir"]))
+    return Ports(Settings(Z3_BACKEND="gcp", Z3_DATA_DIR=day["data_dir"], **day["emulators"]))
 
 
 @pytest.fixture(scope="module")
 def records(day):
-    from shared.config import Settings
-    from shared.runtime import Ports
-
-    ports = Ports(Settings(Z3_BACKEND="local", Z3_DATA_DIR=day["data_dir"]))
+    ports = _ports(day)
     yield ports
     ports.close()
 
@@ -81,17 +143,8 @@ def test_the_stack_serves_every_function(day):
 
 
 def test_the_dashboard_line_gives_a_working_sign_in(day):
-    import re
-
-    import requests
-
-    line = next(text for text in day["stdout"].splitlines() if text.startswith("Dashboard: "))
-    url, email, password = re.match(r"Dashboard: (\S+)  email (\S+)  password (\S+)$", line).groups()
-    http = requests.Session()
-    page = http.get(url + "signin", timeout=5)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    reply = http.post(url + "signin", data={"email": email, "password": password, "csrf_token": token}, timeout=10)
-    assert reply.status_code == 200 and "Sunrise Plumbing" in reply.text
+    status, page = day["dashboard"]
+    assert status == 200 and "Sunrise Plumbing" in page
 
 
 def test_every_scenario_of_the_day_played_cleanly(day):
@@ -167,14 +220,12 @@ def test_the_narration_is_on_stdout_and_the_logs_are_not(day):
     assert not [line for line in day["stderr"].splitlines() if line.lstrip().startswith("{")]
 
 
-def _counts(data_dir: Path) -> dict[str, int]:
+def _counts(day: dict) -> dict[str, int]:
     from shared import consent
-    from shared.config import Settings
-    from shared.runtime import Ports
     from shared.tenants import TenantScope
     from tools import demo, scenarios_sms
 
-    ports = Ports(Settings(Z3_BACKEND="local", Z3_DATA_DIR=data_dir))
+    ports = _ports(day)
     try:
         scope = TenantScope(ports.store(), demo.DEMO_TENANT)
         return {"appointments": len(scope.query(scope.collection("appointments"))),
@@ -185,13 +236,30 @@ def _counts(data_dir: Path) -> dict[str, int]:
 
 
 def test_a_second_run_on_the_same_data_dir_does_not_play_the_day_again(day, tmp_path):
-    before = _counts(day["data_dir"])
+    before = _counts(day)
     assert before["appointments"] == 1 and before["ledger events"] == 3
-    again = _run_stack(day["data_dir"], tmp_path, "--logs")
+    again = _run_stack(day["data_dir"], tmp_path, "--logs", backend=day["emulators"])
     assert "The demo day was already played on this data dir" in again["stdout"]
     assert "Booked:" not in again["stdout"]
-    assert _counts(day["data_dir"]) == before
+    assert _counts(day) == before
     # --logs: the JSON log lines on stderr instead of the file, still not on stdout
     logged = [line for line in again["stderr"].splitlines() if line.strip()]
     assert logged and all(line.startswith("{") for line in logged)
     assert "Logs (JSON lines): stderr" in again["stdout"]
+
+
+def test_the_workers_were_reached_by_the_backends_own_delivery_and_took_every_delivery(day):
+    """The chain between the functions: on local the dispatcher, on gcp Pub/Sub push (with its
+    push token, never written to the logs) and Cloud Tasks delivered to the workers, and no
+    worker refused its caller (403)."""
+    import re
+
+    lines = re.findall(r'"POST /(\w+)(\?\S*)? HTTP/1.1\\" (\d+)', day["logs"])
+    answered = {(function, status) for function, _query, status in lines}
+    for worker in ("call_completed", "notify", "recording_ingest", "retell_recording_copy"):
+        assert (worker, "200") in answered, worker
+    assert not [line for line in lines if line[2] == "403"]
+    if day["backend"] == "gcp":
+        assert "Backend: gcp on the Google emulators (reused" in day["stdout"]
+        assert {query for function, query, _ in lines if function == "call_completed"} == {"?z3_push=[redacted]"}
+        assert not re.search(r"z3_push=[0-9a-f]{16}", day["logs"])

@@ -3,7 +3,9 @@ stack). Production gets the same resources from terraform, with IAM and OIDC on 
 subscriptions, which the emulators ignore.
 
 * one topic per entry of ``shared.events.SUBSCRIPTIONS`` (or the mapping given), with one push
-  subscription ``<topic id>--<function>`` per subscriber, pushing to ``function_url(function)``;
+  subscription ``<topic id>--<function>`` per subscriber, pushing to :func:`push_endpoint`:
+  ``function_url(function)``, which in emulated mode carries the push token that stands in for
+  the OIDC token the emulator does not send (``shared.webhooks.invoker``);
 * the Cloud Tasks queue ``Z3_TASKS_QUEUE`` in ``Z3_REGION``;
 * the bucket ``Z3_BUCKET``.
 """
@@ -19,6 +21,15 @@ ACK_DEADLINE_SECONDS = 60
 
 def subscription_id(settings: Settings, topic: str, function: str) -> str:
     return f"{settings.topic_id(topic)}--{function}"
+
+
+def push_endpoint(settings: Settings, function: str) -> str:
+    url = settings.function_url(function)
+    if not settings.emulated:
+        return url
+    from shared.webhooks.invoker import PUSH_TOKEN_PARAM, delivery_key, push_token
+
+    return f"{url}?{PUSH_TOKEN_PARAM}={push_token(delivery_key(settings.z3_data_dir), function)}"
 
 
 def provision(settings: Settings, subscriptions: Mapping[str, tuple[str, ...]] | None = None) -> None:
@@ -49,7 +60,7 @@ def provision_pubsub(settings: Settings, subscriptions: Mapping[str, tuple[str, 
                 pass
             for function in functions:
                 path = subscriber.subscription_path(settings.project, subscription_id(settings, topic, function))
-                push = pubsub_v1.types.PushConfig(push_endpoint=settings.function_url(function))
+                push = pubsub_v1.types.PushConfig(push_endpoint=push_endpoint(settings, function))
                 try:
                     subscriber.create_subscription(request={
                         "name": path, "topic": topic_path, "push_config": push,

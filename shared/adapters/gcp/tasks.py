@@ -9,7 +9,10 @@ the first one ran), which is how enqueueing deduplicates.
 The emulator (``gcloud-tasks-emulator``, reached over an insecure gRPC channel) POSTs an HTTP
 task to its absolute URL, as Cloud Tasks does: its ``--target-host/--target-port`` apply only
 to App Engine tasks. It ignores the OIDC token and does not deduplicate names by itself;
-``tests/emulators.py`` documents both and adds the deduplication.
+``tools/emulators.py`` documents both and adds the deduplication. In emulated mode
+(development only) each task therefore also carries the delivery signature of the data
+directory's key (``shared.webhooks.invoker``), dated at the task's due time, which the workers
+accept in emulated mode only.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
+import time
 
 import grpc
 from google.api_core import exceptions as gex
@@ -28,6 +32,7 @@ from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpc
 from shared.adapters.gcp.errors import unavailable_as_store_error
 from shared.config import Settings
 from shared.ports import StoreUnavailable, TaskRef
+from shared.webhooks.invoker import DELIVERY_HEADER, delivery_key, sign_delivery
 
 ENQUEUE_TIMEOUT = 10.0  # seconds, retries included
 MAX_TASK_ID = 500
@@ -57,12 +62,18 @@ class CloudTasksQueue:
         self._timeout = timeout
         self._client: tasks_v2.CloudTasksClient | None = None
         self._lock = threading.Lock()
+        self._key: bytes | None = None
         # UNAVAILABLE means the request was not processed, so retrying cannot duplicate a task;
         # a named task may also be retried after a timeout or internal error (the name dedups).
         self._retry_unnamed = _retry(timeout, gex.ServiceUnavailable)
         self._retry_named = _retry(timeout, gex.ServiceUnavailable, gex.DeadlineExceeded, gex.InternalServerError)
         self.queue_path = (f"projects/{settings.project}/locations/{settings.z3_region}"
                            f"/queues/{settings.z3_tasks_queue}")
+
+    def _delivery_key(self) -> bytes:
+        if self._key is None:
+            self._key = delivery_key(self._settings.z3_data_dir)
+        return self._key
 
     def _tasks(self) -> tasks_v2.CloudTasksClient:
         if self._client is None:
@@ -84,6 +95,10 @@ class CloudTasksQueue:
         all_headers = dict(headers or {})
         if not any(key.lower() == "content-type" for key in all_headers):
             all_headers["Content-Type"] = "application/json"
+        if self._settings.emulated:  # the emulator attaches no OIDC token: sign as the local dispatcher does
+            due = schedule_time.timestamp() if schedule_time is not None else None
+            all_headers[DELIVERY_HEADER] = sign_delivery(self._delivery_key(), target, bytes(body),
+                                                         now=max(time.time(), due or 0.0))
         request = tasks_v2.HttpRequest(http_method=tasks_v2.HttpMethod.POST, url=url, headers=all_headers,
                                        body=bytes(body))
         if self._settings.z3_tasks_service_account:

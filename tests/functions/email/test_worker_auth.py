@@ -224,3 +224,106 @@ def test_gcp_subscriber_accepts_only_the_events_invoker(client, gcp, google_key)
     assert with_token(f"Bearer {token(private, aud=RUN_URL, email=TASKS_SA)}").status_code == 403
     assert with_token(f"Bearer {token(private, aud='https://other.run.app', email=EVENTS_SA)}").status_code == 403
     assert with_token(f"Bearer {token(private, aud=RUN_URL, email=EVENTS_SA)}").status_code == 200
+
+
+# -- emulated gcp: the emulators' stand-ins for the OIDC token --------------------------------------
+
+def _emulated_key(settings) -> bytes:
+    from shared.webhooks.invoker import delivery_key
+
+    return delivery_key(settings.z3_data_dir)
+
+
+@pytest.fixture
+def emulated_mail(gcp, ports, resend):
+    """The emulated settings of ``gcp``, with the Resend SDK pointed at the sandbox."""
+    settings = Settings(**{**gcp.model_dump(by_alias=True, exclude_none=True), "RESEND_API_URL": resend.url})
+    runtime.use(Ports(settings).provide(store=ports.store(), tasks=ports.tasks(), blobs=ports.blobs(),
+                                        clock=ports.clock()))
+    return settings
+
+
+def test_emulated_workers_accept_the_data_dirs_delivery_signature_and_nothing_weaker(client, emulated_mail,
+                                                                                   business, resend):
+    """The Cloud Tasks emulator sends no OIDC token: in emulated mode a task signed with the data
+    dir's key (what the gcp task queue adds there) is processed; unsigned or forged is still 403."""
+    key = _emulated_key(emulated_mail)
+    refused = {
+        "unsigned": {},
+        "another key": {DELIVERY_HEADER: sign_delivery(os.urandom(32), "notify", NOTIFY)},
+        "another function": {DELIVERY_HEADER: sign_delivery(key, "recording_ingest", NOTIFY)},
+        "stale": {DELIVERY_HEADER: sign_delivery(key, "notify", NOTIFY, now=time.time() - 600)},
+    }
+    for case, extra in refused.items():
+        response = client("notify").post("/", data=NOTIFY, headers={"Content-Type": "application/json", **extra})
+        assert response.status_code == 403, case
+    assert not resend.emails
+    signed = {"Content-Type": "application/json", DELIVERY_HEADER: sign_delivery(key, "notify", NOTIFY)}
+    assert client("notify").post("/", data=NOTIFY, headers=signed).status_code == 200
+    assert len(resend.emails) == 1
+
+
+def _push(client, query: str):
+    from tests.functions.agent.test_call_completed import deliver
+    from shared.voice.events import CallCompleted
+
+    message = CallCompleted(tenant_id="t-none", call_sid="CA" + "3" * 32, retell_call_id="c", completed_at=1)
+    original = client("call_completed").post
+
+    def post(path, data, headers):  # what the Pub/Sub emulator sends: no header of ours, the endpoint's query
+        headers = {k: v for k, v in headers.items() if k != DELIVERY_HEADER}
+        return original(path + query, data=data, headers=headers)
+
+    return deliver(lambda _name: type("C", (), {"post": staticmethod(post)}), message)
+
+
+def test_emulated_subscriber_accepts_only_its_own_push_token(client, gcp):
+    from shared.adapters.gcp.provision import push_endpoint
+    from shared.webhooks.invoker import PUSH_TOKEN_PARAM, push_token
+
+    key = _emulated_key(gcp)
+    endpoint = push_endpoint(gcp, "call_completed")
+    assert endpoint == f"https://z3.example/call_completed?{PUSH_TOKEN_PARAM}={push_token(key, 'call_completed')}"
+    assert _push(client, "").status_code == 403
+    assert _push(client, f"?{PUSH_TOKEN_PARAM}=").status_code == 403
+    assert _push(client, f"?{PUSH_TOKEN_PARAM}={'0' * 64}").status_code == 403
+    assert _push(client, f"?{PUSH_TOKEN_PARAM}={push_token(os.urandom(32), 'call_completed')}").status_code == 403
+    assert _push(client, f"?{PUSH_TOKEN_PARAM}={push_token(key, 'notify')}").status_code == 403
+    assert _push(client, "?" + endpoint.split("?", 1)[1]).status_code == 200
+    # a push token proves a subscriber's caller only: a task target does not take one
+    response = client("notify").post(f"/?{PUSH_TOKEN_PARAM}={push_token(key, 'notify')}", data=NOTIFY,
+                                     headers={"Content-Type": "application/json"})
+    assert response.status_code == 403
+
+
+@pytest.fixture
+def production(tmp_path, ports, google_key):
+    """gcp without emulators (what Cloud Functions runs): real-looking secrets, no emulator host."""
+    secrets = {Settings.model_fields[name].alias: f"prod-{name}-{os.urandom(16).hex()}"
+               for name in Settings.secret_fields() if Settings.model_fields[name].default is not None}
+    secrets["RESEND_WEBHOOK_SECRET"] = "whsec_" + "QUJD" * 8
+    settings = Settings(Z3_BACKEND="gcp", GOOGLE_CLOUD_PROJECT="z3-test", PUBLIC_BASE_URL="https://z3.example",
+                        Z3_DATA_DIR=tmp_path / "prod-data", Z3_TASKS_SERVICE_ACCOUNT=TASKS_SA,
+                        Z3_EVENTS_INVOKER=EVENTS_SA, Z3_FUNCTION_RUN_URL=RUN_URL,
+                        FIRESTORE_EMULATOR_HOST=None, **secrets)  # whatever the session's environment says
+    assert not settings.emulated
+    runtime.use(Ports(settings).provide(store=ports.store(), tasks=ports.tasks(), blobs=ports.blobs(),
+                                        clock=ports.clock()))
+    worker.use_token_verifier(OidcVerifier(certs=google_certs(google_key[1].url)))
+    yield settings
+    worker.use_token_verifier(None)
+
+
+def test_production_workers_take_no_stand_in_for_the_oidc_token(client, production, google_key):
+    from shared.adapters.gcp.provision import push_endpoint
+    from shared.webhooks.invoker import PUSH_TOKEN_PARAM, push_token
+
+    key = _emulated_key(production)
+    body = b'{"not": "a task"}'
+    signed = {"Content-Type": "application/json", DELIVERY_HEADER: sign_delivery(key, "notify", body)}
+    assert client("notify").post("/", data=body, headers=signed).status_code == 403
+    assert push_endpoint(production, "call_completed") == "https://z3.example/call_completed"
+    assert _push(client, f"?{PUSH_TOKEN_PARAM}={push_token(key, 'call_completed')}").status_code == 403
+    private, _server = google_key
+    proven = f"Bearer {token(private, aud='https://z3.example/notify')}"
+    assert _post(client, "notify", proven).status_code == 200  # proven; then dropped as unreadable

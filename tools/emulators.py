@@ -1,8 +1,9 @@
-"""The four Google emulators behind the gcp side of the contract suite.
+"""The four Google emulators behind the gcp side of the contract suite and ``scripts/dev
+--backend gcp``.
 
 :meth:`Emulators.start` launches them in parallel on free loopback ports, waits until each one
 answers, and returns their addresses as the environment Google's libraries (and ``Settings``)
-read. They live for one test session; :meth:`Emulators.reset_firestore` wipes the documents
+read. They live for one test session (or one dev stack); :meth:`Emulators.reset_firestore` wipes the documents
 between tests in a few milliseconds.
 
 * Firestore and Pub/Sub: the jars the gcloud CLI ships (components cloud-firestore-emulator and
