@@ -67,7 +67,7 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
-_RULE_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+_RULE_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_][a-z0-9_]*)>")
 
 
 def _parse(model: type[BaseModel] | None, kind: str) -> BaseModel | None:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from shared.models.tenant import Tenant
+from shared.models.tenant import Tenant, TenantStatus
 from shared.phone import InvalidPhoneNumber, normalize_us
 from shared.tenants import profile
 from shared.web import auth
@@ -43,7 +43,7 @@ class BusinessOut(BaseModel):
     @classmethod
     def of(cls, tenant: Tenant) -> "BusinessOut":
         return cls(id=tenant.id, name=tenant.name, time_zone=tenant.time_zone, numbers=tenant.numbers,
-                   status=tenant.status.value, contact=ContactOut(**tenant.contact.model_dump()),
+                   status=TenantStatus(tenant.status).value, contact=ContactOut(**tenant.contact.model_dump()),
                    address=AddressOut(**tenant.address.model_dump()))
 
 
