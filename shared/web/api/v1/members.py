@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.accounts import team
-from shared.models.tenant import User
+from shared.models.tenant import Role, User
 from shared.tenants import TenantScope
 from shared.web import auth
 from shared.web.api import pagination
@@ -30,7 +30,7 @@ class MemberOut(BaseModel):
     @classmethod
     def of(cls, data: dict[str, Any]) -> "MemberOut":
         user = User.from_doc(data)
-        return cls(id=user.id, email=user.email, name=user.name, role=user.role.value, status=user.status,
+        return cls(id=user.id, email=user.email, name=user.name, role=Role(user.role).value, status=user.status,
                    created_at=user.created_at)
 
 
