@@ -32,7 +32,8 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT, description="items per page (1 to 100)")
-    cursor: str | None = Field(default=None, max_length=400, description="next_cursor of the previous page")
+    cursor: str | None = Field(default=None, max_length=400, pattern=r"^[A-Za-z0-9_\-]+$",
+                               description="next_cursor of the previous page")
 
 
 class Page(BaseModel, Generic[T]):
