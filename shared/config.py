@@ -37,7 +37,7 @@ MIN_OWN_SECRET_LENGTH = 32
 # when set. tests/unit/test_function_secrets.py walks each function's imports and checks that
 # this table lists every secret its code can read.
 FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
-    "app": (),
+    "app": ("z3_api_token_pepper",),
     "call_completed": (),
     "call_finalize": ("retell_api_key",),
     "email_events": ("resend_webhook_secret", "resend_api_key"),
@@ -77,6 +77,7 @@ REQUIRED_SECRETS = (
     "resend_api_key",
     "resend_webhook_secret",
     "z3_session_secret",
+    "z3_api_token_pepper",
 )
 
 
@@ -193,6 +194,9 @@ class Settings(BaseModel):
     # X-Forwarded-For: the client is this many entries from the end. 1 for a function reached
     # directly on its run.app URL. Ignored in local mode (the socket's address is the client).
     z3_forwarded_hops: int = Field(default=2, ge=1, le=5, alias="Z3_FORWARDED_HOPS")
+    # The key of the keyed hash (HMAC-SHA256) personal API tokens are stored under
+    # (shared.accounts.tokens). Rotating it revokes every token. `openssl rand -base64 32`.
+    z3_api_token_pepper: SecretStr = Field(default=_local("api-token-pepper"), alias="Z3_API_TOKEN_PEPPER")
 
     @property
     def backend(self) -> Literal["local", "gcp"]:

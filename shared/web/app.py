@@ -32,7 +32,9 @@ def create_app(ports: Callable[[], Ports]) -> Flask:
         if g.is_static:
             return
         auth.load_principal()
-        if request.method not in security.SAFE_METHODS and auth.bearer_token() is None:
+        # An API call with neither a token nor a session can do nothing (401), so no CSRF check.
+        signed_out_api = errors.is_api() and g.principal is None
+        if request.method not in security.SAFE_METHODS and auth.bearer_token() is None and not signed_out_api:
             provided = request.headers.get(security.CSRF_HEADER)
             if provided is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
                 provided = request.form.get(security.CSRF_FIELD)

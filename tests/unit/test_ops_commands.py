@@ -41,6 +41,17 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
         (["--tenant", "t_nope", "--email", "sam@acme.example"], 1, "no tenant t_nope"),
         (["--tenant", TENANT, "--email", "dana@sunrise.example"], 2, "a user with this email exists")]),
     "user list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "user unlock": (["--email", "dana@sunrise.example"], [
+        (["--email", "not-an-email"], 2, "'not-an-email' is not an email address"),
+        (["--email", "nobody@sunrise.example"], 1, "no user with the email nobody@sunrise.example")]),
+    "api-token create": (["--tenant", TENANT, "--email", "dana@sunrise.example", "--name", "zapier"], [
+        (["--tenant", "t_nope", "--email", "dana@sunrise.example", "--name", "x"], 1, "no tenant t_nope"),
+        (["--tenant", TENANT, "--email", "nobody@sunrise.example", "--name", "x"], 1, "no user with the email"),
+        (["--tenant", TENANT, "--email", "not-an-email", "--name", "x"], 2, "is not an email address"),
+        (["--tenant", TENANT, "--email", "dana@sunrise.example", "--name", " "], 2, "Name the token"),
+        (["--tenant", TENANT, "--email", "dana@sunrise.example", "--name", "x", "--scope", "admin"], 2,
+         "invalid choice"),
+        (["--tenant", TENANT, "--email", "dana@sunrise.example"], 2, "--name")]),
     "users list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
     "calls list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
     "calls show": (["--tenant", TENANT, "CA" + "0" * 32], [

@@ -95,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", default="staff", choices=["owner", "admin", "staff", "viewer"])
     p.add_argument("--name", default="")
     _command(user, "list", users.list_, "a business's team", limit=True).add_argument("--tenant", required=True)
+    _command(user, "unlock", users.unlock, "lift a member's sign-in lock (after 10 failed sign-ins)",
+             kind="write").add_argument("--email", required=True)
+    token_cmd = sub.add_parser("api-token", help="personal API tokens").add_subparsers(dest="action", required=True)
+    p = _command(token_cmd, "create", users.api_token_create, "make a member a personal API token (printed once)",
+                 kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True, help="what the token is for")
+    p.add_argument("--scope", choices=["read", "write"], default="read")
     users_cmd = sub.add_parser("users", help="team members (same as: user list)").add_subparsers(
         dest="action", required=True)
     _command(users_cmd, "list", users.list_, "a business's team", limit=True).add_argument("--tenant", required=True)

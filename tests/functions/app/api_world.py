@@ -1,0 +1,117 @@
+"""Two businesses with everything the API reads, for the API tests: members of every role,
+personal API tokens of every role and scope, a call, a text, a consent history, audit entries.
+
+Users get a stand-in password hash (no Argon2 cost): these tests authenticate with tokens; the
+CSRF tests sign in through the real form (``conftest.signed_in``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from shared import consent
+from shared.accounts import tokens
+from shared.models.tenant import Role
+from shared.ports import Query
+from shared.tenants import TenantScope, add_user, create_tenant
+from shared.web.api import spec
+import shared.web.api.v1  # noqa: F401,E402 - fills the registry (spec.OPERATIONS)
+
+ROLES = (Role.owner, Role.admin, Role.staff, Role.viewer)
+
+
+@dataclass
+class Seeded:
+    tenant_id: str
+    users: dict[Role, str] = field(default_factory=dict)
+    emails: dict[Role, str] = field(default_factory=dict)
+    tokens: dict[tuple[Role, str], str] = field(default_factory=dict)
+    token_ids: dict[tuple[Role, str], str] = field(default_factory=dict)
+    call_sid: str = ""
+    message_id: str = ""
+    number: str = ""
+    body: str = ""
+
+    def path_value(self, name: str) -> str:
+        return {"call_sid": self.call_sid, "user_id": self.users[Role.staff],
+                "token_id": self.token_ids[(Role.owner, "write")], "e164": self.number}[name]
+
+    def markers(self) -> list[str]:
+        """Strings that only this business's data holds: none may reach another business."""
+        return [self.tenant_id, self.call_sid, self.message_id, self.number, self.body, *self.users.values(),
+                *self.emails.values(), *self.token_ids.values()]
+
+
+def pepper(ports) -> str:
+    return ports.settings.secret("z3_api_token_pepper")
+
+
+def seed(ports, key: str, number: str, caller: str) -> Seeded:
+    store, now = ports.store(), ports.clock().now()
+    tenant = create_tenant(store, name=f"Business {key}", contact_name=f"Owner {key}",
+                           contact_email=f"owner@{key}.example", numbers=[number])
+    owner = store.query(Query(f"tenants/{tenant.id}/users"))[0]
+    store.update(owner.path, {"status": "active", "password_hash": "$argon2id$stand-in"})
+    seeded = Seeded(tenant.id, number=caller)
+    seeded.users[Role.owner], seeded.emails[Role.owner] = owner.id, f"owner@{key}.example"
+    for role in ROLES[1:]:
+        email = f"{role.value}@{key}.example"
+        seeded.users[role] = add_user(store, tenant.id, email=email, role=role, name=f"{role.value} {key}",
+                                      password_hash="$argon2id$stand-in").id
+        seeded.emails[role] = email
+    for role in ROLES:
+        for scope in ("read", "write"):
+            made, secret = tokens.create(store, now, pepper(ports), tenant_id=tenant.id, user_id=seeded.users[role],
+                                         name=f"{role.value}-{scope}", scope=scope)
+            seeded.tokens[(role, scope)], seeded.token_ids[(role, scope)] = secret, made.id
+    scope = TenantScope(store, tenant.id)
+    seeded.call_sid = f"CA{key * 32}"[:34]
+    scope.set(f"calls/{seeded.call_sid}", {
+        "call_sid": seeded.call_sid, "from": caller, "to": number, "direction": "inbound", "route": "ai",
+        "status": "completed", "status_history": [{"status": "completed", "at": now}], "created_at": now,
+        "started_at": now, "ended_at": now + dt.timedelta(seconds=42), "duration": 42, "summary": f"summary {key}",
+        "transcript": f"Agent: hello from {key}", "recording_notice_played": True,
+        "recordings": [{"recording_sid": f"RE{key * 32}"[:34], "source": "twilio", "blob_path": f"recordings/{tenant.id}/x.wav",
+                        "size": 1000, "sha256": "0" * 64, "duration": 40.0, "stored_at": now}]})
+    seeded.message_id = f"SM{key * 32}"[:34]
+    seeded.body = f"text body only {key} wrote"
+    scope.set(f"messages/{seeded.message_id}", {
+        "id": seeded.message_id, "sid": seeded.message_id, "tenant_id": tenant.id, "direction": "inbound",
+        "from": caller, "to": number, "body": seeded.body, "media": [], "created_at": now, "status": "received"})
+    consent.record(scope, caller, action="opt_in", method="verbal", disclosure="Reply STOP to opt out.",
+                   source_type="call", source_id=seeded.call_sid, now=now)
+    return seeded
+
+
+def world(ports) -> tuple[Seeded, Seeded]:
+    return seed(ports, "a", "+13035550111", "+14155550161"), seed(ports, "b", "+13035550122", "+14155550162")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# A valid body for each operation that takes one, and an invalid one (422).
+GOOD_BODIES = {
+    ("PATCH", "/business"): {"name": "Renamed Dental"},
+    ("POST", "/members/invitations"): {"email": "new.person@elsewhere.example", "role": "staff"},
+    ("POST", "/tokens"): {"name": "ci", "scope": "read"},
+}
+BAD_BODIES = {
+    ("PATCH", "/business"): {"time_zone": "Mars/Olympus_Mons"},
+    ("POST", "/members/invitations"): {"email": "someone@elsewhere.example", "role": "owner"},
+    ("POST", "/tokens"): {"name": "ci", "scope": "admin"},
+}
+
+
+def url(op: spec.Operation, values: Seeded) -> str:
+    path = op.path
+    for name in op.path_params:
+        path = path.replace("{" + name + "}", values.path_value(name))
+    return "/api/v1" + path
+
+
+def call(client, op: spec.Operation, values: Seeded, headers: dict[str, str], body=None):
+    body = GOOD_BODIES.get((op.method, op.path)) if body is None else body
+    return client.open(url(op, values), method=op.method, headers=headers,
+                       **({"json": body} if op.body is not None else {}))
