@@ -1,10 +1,10 @@
 """``/api/v1``: the tenant's JSON API. Each resource module declares its operations on
-``blueprint`` with :func:`shared.web.api.spec.operation` and is imported below."""
+``blueprint`` (``shared.web.api.v1.routes``) with :func:`shared.web.api.spec.operation` and is
+imported here, which registers its routes."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from shared.web.api.v1 import account, business, members, records  # noqa: F401 - registers the routes
+from shared.web.api.v1.routes import blueprint
 
-blueprint = Blueprint("api_v1", __name__)
-
-from shared.web.api.v1 import account, business, members, records  # noqa: E402,F401 - registers the routes
+__all__ = ["blueprint"]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.accounts import tokens
 from shared.web import auth
 from shared.web.api.spec import operation
-from shared.web.api.v1 import blueprint
+from shared.web.api.v1.routes import blueprint
 from shared.web.api.v1.models import ID
 
 

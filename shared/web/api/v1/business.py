@@ -13,7 +13,7 @@ from shared.phone import InvalidPhoneNumber, normalize_us
 from shared.tenants import profile
 from shared.web import auth
 from shared.web.api.spec import operation
-from shared.web.api.v1 import blueprint
+from shared.web.api.v1.routes import blueprint
 
 
 class ContactOut(BaseModel):

@@ -14,7 +14,7 @@ from shared.web import auth
 from shared.web.api import pagination
 from shared.web.api.pagination import Page, PageQuery
 from shared.web.api.spec import operation
-from shared.web.api.v1 import blueprint
+from shared.web.api.v1.routes import blueprint
 from shared.web.api.v1.models import ID
 from shared.web.pages.common import external
 
