@@ -51,6 +51,7 @@ from shared.consent.keywords import Intent, classify
 from shared.http import BadRequest
 from shared.logging import get_logger
 from shared.models.base import Model
+from shared.pii.cards import mask_cards
 from shared.sms import messages, texts
 
 log = get_logger("z3.sms.inbound")
@@ -163,7 +164,7 @@ def _message_doc(tenant_id: str, msg: InboundSms, sender: str | None, recipient:
                  reply_text: str | None, reply_state: str, now: dt.datetime) -> dict[str, Any]:
     return {
         "id": msg.message_sid, "sid": msg.message_sid, "tenant_id": tenant_id, "direction": "inbound",
-        "from": sender or msg.sender, "to": recipient, "body": msg.body,
+        "from": sender or msg.sender, "to": recipient, "body": mask_cards(msg.body),
         "media": [m.to_doc() for m in msg.media], "media_urls": [m.url for m in msg.media],
         "received_at": now, "created_at": now, "expire_at": messages.expire_at(now),
         "intent": intent.kind if intent else None, "keyword": intent.keyword if intent else None,
