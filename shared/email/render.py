@@ -36,6 +36,7 @@ TEMPLATES: dict[str, Category] = {
     "security_alert": "transactional",
     "privacy_request_update": "transactional",
     "marketing": "marketing",
+    "billing_notice": "transactional",
 }
 MAX_SUBJECT = 150
 

@@ -16,7 +16,7 @@ from shared.models.base import Message
 
 Template = Literal[
     "call_summary", "new_voicemail", "new_text_message", "team_invite", "password_reset",
-    "security_alert", "privacy_request_update", "marketing",
+    "security_alert", "privacy_request_update", "marketing", "billing_notice",
 ]
 
 
