@@ -2,7 +2,7 @@
 
 Configuration: ``Z3_BILLING_PLANS`` (JSON list of :class:`Plan`), or the built-in Starter and
 Pro with the price ids ``STRIPE_PRICE_STARTER`` / ``STRIPE_PRICE_PRO``. A business with no
-subscription yet is on the trial: the first plan's entitlements (``TRIAL_PLAN``).
+subscription yet is on the trial: ``TRIAL_PLAN``'s entitlements (Pro: the whole product).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pydantic import Field, TypeAdapter
 
 from shared.models.base import Model
 
-TRIAL_PLAN = "starter"
+TRIAL_PLAN = "pro"  # before a subscription: the whole product, as a trial
 
 
 class Plan(Model):

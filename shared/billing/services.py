@@ -19,7 +19,6 @@ from shared.billing import entitlements, plans
 from shared.billing.events import sync_card, sync_subscription
 from shared.billing.models import Invoice, UsageRecord
 from shared.billing.records import RECORD, customer_index, invoice_from_stripe, invoice_rel, read_record
-from shared.ports import Query
 from shared.providers import stripe as stripe_provider
 from shared.runtime import Ports
 from shared.tenants import TenantScope
@@ -158,7 +157,3 @@ def delete_customer(ports: Ports, tenant_id: str) -> bool:
     scope.set(RECORD, {**record.model_copy(update={"customer_deleted": True, "status": "canceled",
                                                    "card": None}).to_doc()})
     return True
-
-
-def seats_in_use(store: Any, tenant_id: str) -> int:
-    return len([d for d in store.query(Query(f"tenants/{tenant_id}/users")) if d.get("status") != "disabled"])

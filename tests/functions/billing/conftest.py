@@ -9,10 +9,11 @@ from tests.functions.local import local_settings
 
 
 @pytest.fixture
-def stripe_sandbox():
+def stripe_sandbox(clock):
     from tools.sandboxes.stripe import StripeSandbox
 
-    with StripeSandbox(webhook_secret="whsec_test_billing_sandbox_secret", webhooks="manual") as sandbox:
+    with StripeSandbox(webhook_secret="whsec_test_billing_sandbox_secret", webhooks="manual",
+                       clock=lambda: clock.now().timestamp()) as sandbox:
         yield sandbox
 
 
