@@ -38,6 +38,8 @@ MIN_OWN_SECRET_LENGTH = 32
 # this table lists every secret its code can read.
 FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     "app": ("z3_api_token_pepper",),
+    "billing_grace": ("stripe_secret_key",),
+    "billing_usage": ("stripe_secret_key",),
     "call_completed": (),
     "call_finalize": ("retell_api_key",),
     "email_events": ("resend_webhook_secret", "resend_api_key"),
@@ -50,6 +52,7 @@ FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     "retell_webhook": ("retell_api_key", "retell_webhook_key", "twilio_auth_token"),
     "sms_inbound": ("twilio_auth_token", "twilio_webhook_shared_key"),
     "sms_status": ("twilio_auth_token", "twilio_webhook_shared_key"),
+    "stripe_events": ("stripe_secret_key", "stripe_webhook_secret"),
     "voice_answer": ("twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"),
     "voice_ivr": ("twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"),
     "voice_status": ("twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"),
@@ -181,6 +184,18 @@ class Settings(BaseModel):
     )
     resend_api_url: str | None = Field(default=None, alias="RESEND_API_URL")
     email_from: str = Field(default="Z3 OS <notifications@z3os.local>", alias="Z3_EMAIL_FROM")
+
+    # --- billing (Stripe; shared/billing) -------------------------------------------------
+    # The plan catalogue (shared/billing/plans.py): JSON, a list of plans; empty: the built-in
+    # Starter and Pro with the two price ids below (Stripe price ids of the dashboard's products).
+    z3_billing_plans: str = Field(default="", alias="Z3_BILLING_PLANS")
+    stripe_price_starter: str = Field(default="price_z3_starter_monthly", alias="STRIPE_PRICE_STARTER")
+    stripe_price_pro: str = Field(default="price_z3_pro_monthly", alias="STRIPE_PRICE_PRO")
+    # The metered price's meter (its event_name in Stripe) that billable AI minutes are sent to.
+    stripe_meter_event_name: str = Field(default="z3_ai_minutes", alias="STRIPE_METER_EVENT_NAME")
+    z3_billing_trial_days: int = Field(default=14, ge=0, le=90, alias="Z3_BILLING_TRIAL_DAYS")
+    # past_due keeps service this long (a banner and emails), then the business is suspended.
+    z3_billing_grace_days: int = Field(default=7, ge=0, le=60, alias="Z3_BILLING_GRACE_DAYS")
 
     # --- our own secrets ----------------------------------------------------------------
     z3_session_secret: SecretStr = Field(default=_local("session-secret"), alias="Z3_SESSION_SECRET")

@@ -21,7 +21,7 @@ PUBSUB_EVENT_TYPE = "google.cloud.pubsub.topic.v1.messagePublished"
 
 # topic -> subscriber function names. Extended by the issues that add subscribers.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "call.completed": ("call_completed",),  # shared.voice.events.CallCompleted
+    "call.completed": ("call_completed", "billing_usage"),  # shared.voice.events.CallCompleted
 }
 
 

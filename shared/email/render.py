@@ -37,6 +37,7 @@ TEMPLATES: dict[str, Category] = {
     "verify_email": "transactional",
     "privacy_request_update": "transactional",
     "marketing": "marketing",
+    "billing_notice": "transactional",
 }
 MAX_SUBJECT = 150
 

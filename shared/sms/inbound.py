@@ -53,6 +53,7 @@ from shared.logging import get_logger
 from shared.models.base import Model
 from shared.ports import Ports
 from shared.notifications import notify_business
+from shared.pii.cards import mask_cards
 from shared.sms import messages, texts
 from shared.sms.gate import send_sms
 from shared.tenants import TenantScope, tenant_for_number
@@ -166,7 +167,7 @@ def _message_doc(tenant_id: str, msg: InboundSms, sender: str | None, recipient:
                  reply_text: str | None, reply_state: str, now: dt.datetime) -> dict[str, Any]:
     return {
         "id": msg.message_sid, "sid": msg.message_sid, "tenant_id": tenant_id, "direction": "inbound",
-        "from": sender or msg.sender, "to": recipient, "body": msg.body,
+        "from": sender or msg.sender, "to": recipient, "body": mask_cards(msg.body),
         "media": [m.to_doc() for m in msg.media], "media_urls": [m.url for m in msg.media],
         "received_at": now, "created_at": now, "expire_at": messages.expire_at(now),
         "intent": intent.kind if intent else None, "keyword": intent.keyword if intent else None,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, TypeVar
 
+from shared.billing import entitlements
+from shared.config import get_settings
 from shared.models.base import utcnow
 from shared.models.tenant import EU_EEA, Address, Contact, Role, Tenant, TenantStatus, User, email_key
 from shared.phone import normalize_us, try_normalize_us
@@ -196,8 +198,9 @@ def flag_if_outside_us(store: DocumentStore, tenant_id: str, believed_country: s
     return True
 
 
-def assign_number(store: DocumentStore, tenant_id: str, raw_number: str) -> str:
-    """Route an incoming number to a tenant. Idempotent; a number has at most one tenant."""
+def assign_number(store: DocumentStore, tenant_id: str, raw_number: str, *, settings: Any = None) -> str:
+    """Route an incoming number to a tenant. Idempotent; a number has at most one tenant; no more
+    numbers than the business's plan includes (:class:`shared.billing.entitlements.LimitReached`)."""
     number = normalize_us(raw_number)
     tenant_path = f"tenants/{_check_id(tenant_id)}"
 
@@ -208,6 +211,9 @@ def assign_number(store: DocumentStore, tenant_id: str, raw_number: str) -> str:
             raise UnknownTenant(tenant_id)
         if owner is not None and owner.get("tenant_id") != tenant_id:
             raise NumberTaken("the number belongs to another business")
+        if number not in tenant.get("numbers", []):
+            entitlements.check_number(settings or get_settings(), tx.get(f"{tenant_path}/billing/record"),
+                                      len(tenant.get("numbers", [])))
         if owner is None:
             tx.set(f"phone_numbers/{number}", {"tenant_id": tenant_id, "assigned_at": utcnow()})
         if number not in tenant.get("numbers", []):
@@ -256,7 +262,9 @@ def tenant_for_number(store: DocumentStore, raw_to: str | None) -> Tenant | None
 
 
 def add_user(store: DocumentStore, tenant_id: str, *, email: str, role: Role = Role.staff, name: str = "",
-             password_hash: str | None = None) -> User:
+             password_hash: str | None = None, settings: Any = None) -> User:
+    """Add a member (invited until a password is set); no more active or invited members than the
+    plan's seats (:class:`shared.billing.entitlements.LimitReached`)."""
     user = User(tenant_id=_check_id(tenant_id), email=email, role=role, name=name, password_hash=password_hash,
                 status="active" if password_hash else "invited")
     key = email_key(user.email)
@@ -266,6 +274,8 @@ def add_user(store: DocumentStore, tenant_id: str, *, email: str, role: Role = R
             raise UnknownTenant(tenant_id)
         if tx.get(f"user_logins/{key}") is not None:
             raise ValueError("a user with this email exists")
+        members = [d for d in tx.query(Query(f"tenants/{tenant_id}/users")) if d.get("status") != "disabled"]
+        entitlements.check_seat(settings or get_settings(), tx.get(f"tenants/{tenant_id}/billing/record"), len(members))
         tx.create(f"user_logins/{key}", {"tenant_id": tenant_id, "user_id": user.id})
         tx.create(f"tenants/{tenant_id}/users/{user.id}", user.to_doc())
         return user

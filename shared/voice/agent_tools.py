@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
+from shared.pii.cards import mask_cards
 from shared.ports import Ports
 from shared.tenants import TenantScope
 from shared.voice.agent_payloads import CallRef, ToolRequest, resolve
@@ -209,6 +210,7 @@ def take_message(ctx: Context, args: MessageArgs) -> Answer:
     callback = normalize_any(args.callback_number) if args.callback_number else ctx.caller
     if args.callback_number and callback is None:
         raise ToolError("That callback number is not a valid phone number. Ask the caller to repeat it.")
+    args = args.model_copy(update={"message": mask_cards(args.message)})  # no card number is stored
     key = f"msg:{ctx.call_id}:{_key(args.message, args.name, callback)}"
     entry = {"key": key, "at": ctx.now, "name": args.name, "callback_number": callback, "message": args.message,
              "urgent": args.urgent}

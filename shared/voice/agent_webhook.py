@@ -50,6 +50,7 @@ from shared.logging import get_logger
 from shared.models.base import Message
 from shared.ports import Ports
 from shared.tenants import TenantScope
+from shared.pii.cards import mask_cards_in
 from shared.voice.agent_payloads import (
     KNOWN_EVENTS, TRANSFER_EVENTS, CallRef, RetellCall, RetellEvent, TransferDestination, resolve,
 )
@@ -132,7 +133,7 @@ def details(event: str, call: RetellCall) -> dict[str, Any]:
         fields["success"] = analysis.call_successful
         fields["in_voicemail"] = analysis.in_voicemail
         fields["extracted_data"] = analysis.custom_analysis_data
-    return {k: v for k, v in fields.items() if v is not None and v != [] and v != ""}
+    return mask_cards_in({k: v for k, v in fields.items() if v is not None and v != [] and v != ""})
 
 
 def event_patch(doc: dict[str, Any] | None, event: str, call: RetellCall, now: dt.datetime, *,

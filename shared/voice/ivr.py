@@ -19,6 +19,7 @@ from typing import Any, Mapping
 from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.tenant import Tenant
+from shared.pii.cards import mask_cards_in
 from shared.ports import Ports, StoreUnavailable
 from shared.tenants import TenantScope
 from shared.voice import twiml
@@ -127,7 +128,7 @@ def _menu_choice(ports: Ports, tenant: Tenant, params: GatherParams, query: Mapp
         raise InvalidInput("attempt out of range")
     voice = tenant.settings.voice
     route = route_choice(voice, digits=params.Digits, speech=params.SpeechResult, attempt=attempt)
-    ivr = {"digits": params.Digits or None, "speech": params.SpeechResult or None, "attempts": attempt}
+    ivr = mask_cards_in({"digits": params.Digits or None, "speech": params.SpeechResult or None, "attempts": attempt})
     if route.action == "ai":
         # voice_answer registers the call with Retell; write the choice, then hand over.
         record_route(ports, tenant, params, Route("ivr", "ivr_choice", route.detail, record=True, option=route.option),

@@ -37,6 +37,13 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
         (["--tenant", TENANT, "--number", "+13035550199"], 1, "t_ops does not have +13035550199"),
         (["--tenant", "t_nope", "--number", NUMBER], 1, "no tenant t_nope")]),
     "number lookup": ([NUMBER], [(["abc"], 2, "'abc' is not a phone number")]),
+    "billing show": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "billing sync": (["--tenant", TENANT], [(["--tenant", TENANT], 1, "t_ops has no Stripe customer yet"),
+                                            (["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "billing checkout": (["--tenant", TENANT, "--plan", "starter"], [
+        (["--tenant", TENANT, "--plan", "gold"], 2, "unknown plan 'gold' (plans: starter, pro)"),
+        (["--tenant", "t_nope", "--plan", "starter"], 1, "no tenant t_nope")]),
+    "billing portal": (["--tenant", TENANT], [(["--tenant", TENANT], 1, "t_ops has no Stripe customer yet")]),
     "user add": (["--tenant", TENANT, "--email", "sam@acme.example"], [
         (["--tenant", "t_nope", "--email", "sam@acme.example"], 1, "no tenant t_nope"),
         (["--tenant", TENANT, "--email", "dana@sunrise.example"], 2, "a user with this email exists")]),

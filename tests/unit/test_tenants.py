@@ -103,3 +103,27 @@ def test_suspend_and_reactivate(store):
     acme = _acme(store)
     assert tenants.set_status(store, acme.id, TenantStatus.suspended, "unpaid").in_service is False
     assert tenants.set_status(store, acme.id, TenantStatus.active).in_service is True
+
+
+def test_seats_and_numbers_stop_at_the_plan_and_grow_with_it(tmp_path):
+    from shared.adapters.local import build_store
+    from shared.billing.entitlements import LimitReached
+    from shared.config import Settings
+    from shared.tenants import add_user, assign_number, create_tenant
+
+    settings = Settings(Z3_BACKEND="local", Z3_DATA_DIR=tmp_path)
+    store = build_store(settings)
+    create_tenant(store, tenant_id="t_seats", name="Acme", contact_name="Dana", contact_email="dana@acme.example",
+                  numbers=["+13035550100"])
+    store.set("tenants/t_seats/billing/record", {"tenant_id": "t_seats", "plan": "starter", "status": "active"})
+    add_user(store, "t_seats", email="a@acme.example", settings=settings)
+    add_user(store, "t_seats", email="b@acme.example", settings=settings)  # owner + 2 = Starter's 3 seats
+    with pytest.raises(LimitReached, match="Starter plan includes 3 team seats"):
+        add_user(store, "t_seats", email="c@acme.example", settings=settings)
+    with pytest.raises(LimitReached, match="includes 1 phone number"):
+        assign_number(store, "t_seats", "+13035550101", settings=settings)
+    assert assign_number(store, "t_seats", "+13035550100", settings=settings) == "+13035550100"  # idempotent
+    store.set("tenants/t_seats/billing/record", {"tenant_id": "t_seats", "plan": "pro", "status": "active"})
+    add_user(store, "t_seats", email="c@acme.example", settings=settings)
+    assign_number(store, "t_seats", "+13035550101", settings=settings)
+    assert len(TenantScope(store, "t_seats").query(TenantScope(store, "t_seats").collection("users"))) == 4

@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from shared.config import ConfigurationError
 from shared.ports import NotFound, StoreUnavailable
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
-from tools.ops import consent, email, queue, recordings, records, tenants, users
+from shared.billing.entitlements import LimitReached
+from tools.ops import billing, consent, email, queue, recordings, records, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -147,6 +148,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(consent_cmd, "show", consent.show, "a number's consent history with the chain check")
     p.add_argument("--tenant", required=True)
     p.add_argument("--number", required=True)
+
+    billing_cmd = sub.add_parser("billing", help="a business's Stripe billing").add_subparsers(
+        dest="action", required=True)
+    _command(billing_cmd, "show", billing.show, "plan, status, card facts, usage and invoices").add_argument(
+        "--tenant", required=True)
+    _command(billing_cmd, "sync", billing.sync, "re-fetch from Stripe and repair our record",
+             kind="write").add_argument("--tenant", required=True)
+    p = _command(billing_cmd, "checkout", billing.checkout, "a Stripe Checkout link that subscribes to a plan",
+                 kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--plan", required=True, help="a plan id of the catalogue (starter, pro)")
+    _command(billing_cmd, "portal", billing.portal, "a Stripe Customer Portal link (card, cancel, invoices)",
+             kind="write").add_argument("--tenant", required=True)
     return parser
 
 
@@ -169,11 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         return _fail(str(exc), BAD_INPUT)
     except StoreUnavailable as exc:
-        what = {"TwilioUnavailable": "Twilio", "ResendUnavailable": "Resend"}.get(type(exc).__name__, "the store")
+        what = {"TwilioUnavailable": "Twilio", "ResendUnavailable": "Resend", "StripeUnavailable": "Stripe"}.get(type(exc).__name__, "the store")
         return _fail(f"{what} is unavailable ({exc}); nothing was changed by the failed call, try again", UNAVAILABLE)
     except UnknownTenant as exc:  # tenants.* raise it with the id asked for
         return _fail(f"no tenant {exc}", NOT_FOUND)
-    except (NumberTaken, SignupRefused) as exc:
+    except (NumberTaken, SignupRefused, LimitReached) as exc:
         return _fail(str(exc), REFUSED)
     except NotFound as exc:
         return _fail(f"not found: {exc}", NOT_FOUND)

@@ -66,7 +66,7 @@ def status(args: argparse.Namespace, ports: Ports) -> int:
 
 def number_assign(args: argparse.Namespace, ports: Ports) -> int:
     number = phone_number(args.number)
-    tenants.assign_number(ports.store(), args.tenant, number)
+    tenants.assign_number(ports.store(), args.tenant, number, settings=ports.settings)
     out(f"{number} -> {args.tenant}")
     return 0
 

@@ -19,7 +19,7 @@ from tools.ops.tenants import require_tenant
 
 def add(args: argparse.Namespace, ports: Ports) -> int:
     user = tenants.add_user(ports.store(), args.tenant, email=email_address(args.email), role=Role(args.role),
-                            name=args.name)
+                            name=args.name, settings=ports.settings)
     out(f"added {user.id} ({user.role}) to {args.tenant}")
     return 0
 

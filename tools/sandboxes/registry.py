@@ -18,6 +18,7 @@ def registry() -> dict[str, tuple[str, Factory]]:
     entries["retell"] = ("RETELL_BASE_URL", _retell)
     entries["twilio"] = ("TWILIO_API_BASE_URL", _twilio)
     entries["resend"] = ("RESEND_API_URL", _resend)
+    entries["stripe"] = ("STRIPE_API_BASE", _stripe)
     return entries
 
 
@@ -41,3 +42,11 @@ def _resend():
     from tools.sandboxes.resend import ResendSandbox
 
     return ResendSandbox.from_settings(get_settings(), webhooks="auto")
+
+
+def _stripe():
+    """Stripe's API; its signed events are posted to ``stripe_events`` in the background."""
+    from shared.config import get_settings
+    from tools.sandboxes.stripe import StripeSandbox
+
+    return StripeSandbox.from_settings(get_settings(), webhooks="auto")

@@ -86,10 +86,13 @@ def call_doc(ports, call_sid: str) -> dict[str, Any]:
     return ports.store().get(f"tenants/{TENANT}/calls/{call_sid}") or {}
 
 
-def outbox(settings, topic: str) -> list[dict[str, Any]]:
+def outbox(settings, topic: str, subscriber: str = "call_completed") -> list[dict[str, Any]]:
+    """What was published on ``topic``, as delivered to one of its subscribers (the local outbox
+    holds one row per subscriber: ``billing_usage`` also takes ``call.completed``)."""
     from shared.adapters.local.db import database
 
-    rows = database(settings.z3_data_dir).read("SELECT body FROM outbox WHERE topic = ?", (topic,))
+    rows = database(settings.z3_data_dir).read("SELECT body FROM outbox WHERE topic = ? AND subscriber = ?",
+                                               (topic, subscriber))
     return [json.loads(body) for (body,) in rows]
 
 

@@ -100,7 +100,7 @@ def test_a_fallback_voicemail_gets_its_record_and_summary_once_the_store_is_back
     assert doc["voicemail"]["recording_sid"] == "RE" + "2" * 32 and doc["status"] == "completed"
     from shared.adapters.local.db import database
 
-    published = database(settings.z3_data_dir).read("SELECT body FROM outbox WHERE topic = 'call.completed'")
+    published = database(settings.z3_data_dir).read("SELECT body FROM outbox WHERE topic = 'call.completed' AND subscriber = 'call_completed'")
     assert len({bytes(b) for (b,) in published}) == 1  # one completion (fanned out per subscriber)
     assert doc["completed_event_published_at"]
 

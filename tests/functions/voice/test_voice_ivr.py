@@ -159,3 +159,12 @@ def test_a_replayed_gather_for_a_finished_call_hangs_up_and_writes_nothing(clien
     root = twiml(follow(client, settings, action, captured))  # the same signed Gather, sent again
     assert verbs(root) == ["Hangup"]
     assert call_doc(ports, sid) == before
+
+
+def test_a_card_number_typed_on_the_keypad_is_stored_masked(client, settings, menu_call, ports):
+    from shared.pii.cards import find_card_number
+
+    sid, action = menu_call
+    assert gather(client, settings, action, sid, Digits="4111111111111111").status_code == 200
+    doc = call_doc(ports, sid)
+    assert doc["ivr"]["digits"] == "[card ending 1111]" and not find_card_number(doc)

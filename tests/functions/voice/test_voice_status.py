@@ -254,7 +254,7 @@ def _completed_events(settings) -> list[dict]:
 
     from shared.adapters.local.db import database
 
-    rows = database(settings.z3_data_dir).read("SELECT body FROM outbox WHERE topic = 'call.completed'")
+    rows = database(settings.z3_data_dir).read("SELECT body FROM outbox WHERE topic = 'call.completed' AND subscriber = 'call_completed'")
     return [json.loads(__import__("base64").b64decode(json.loads(body)["message"]["data"])) for (body,) in rows]
 
 

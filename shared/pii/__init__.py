@@ -1,0 +1,1 @@
+"""Personal data rules that more than one capability applies (card numbers: ``cards``)."""
