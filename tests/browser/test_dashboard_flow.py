@@ -52,7 +52,8 @@ def stack(tmp_path_factory):
         try:
             deadline = time.monotonic() + 120
             while "Ready." not in out_path.read_text():
-                assert proc.poll() is None and time.monotonic() < deadline, out_path.read_text()
+                assert proc.poll() is None and time.monotonic() < deadline, (
+                    out_path.read_text() + (data_dir / "stderr.txt").read_text()[-3000:])
                 time.sleep(0.3)
             yield f"http://127.0.0.1:{port}"
         finally:
