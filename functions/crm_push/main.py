@@ -16,7 +16,8 @@ import functions_framework
 from pydantic import ValidationError
 
 from shared import runtime
-from shared.crm.delivery import CrmPushTask, attempt
+from shared.crm.delivery import attempt
+from shared.crm.fanout import CrmPushTask
 from shared.http import Incoming, Reply
 from shared.logging import get_logger
 from shared.worker import handle_worker

@@ -4,23 +4,19 @@ Each endpoint holds its URL (checked by :func:`shared.crm.urls.check_url`), the 
 (:data:`EVENT_TYPES`), whether it is enabled (and why not), its health (``failing_since``: the
 first failed attempt with no success after it, which :mod:`shared.crm.delivery` uses to disable
 an endpoint that has failed for 24 hours) and its Standard Webhooks secret, encrypted with the
-Cipher port under a context naming the tenant and the endpoint. The plain secret is returned
-once, by :func:`add_endpoint`, for the business to paste into its CRM; nothing shows it again.
+Cipher port (:mod:`shared.crm.setup`, which adds endpoints; kept apart so that the functions
+that only fan events out hold no KMS grant).
 Every change is in the audit log.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from shared.accounts import audit
-from shared.crm.signing import new_secret
-from shared.crm.urls import check_url
 from shared.errors import InvalidInput
-from shared.models.base import new_id
 from shared.ports import Ports
 from shared.tenants import TenantScope
 
@@ -64,39 +60,12 @@ def development(ports: Ports) -> bool:
     return ports.settings.is_local or ports.settings.emulated
 
 
-def secret_context(tenant_id: str, endpoint_id: str) -> str:
-    return f"crm_endpoint:{tenant_id}:{endpoint_id}"
-
-
-def _events(events: list[str] | tuple[str, ...]) -> list[str]:
+def check_events(events: list[str] | tuple[str, ...]) -> list[str]:
     chosen = sorted(set(events))
     unknown = [e for e in chosen if e not in EVENT_TYPES]
     if unknown or not chosen:
         raise InvalidInput("choose events among " + ", ".join(EVENT_TYPES))
     return chosen
-
-
-def add_endpoint(ports: Ports, tenant_id: str, *, url: str, events: list[str] | tuple[str, ...],
-                 description: str = "", actor_user_id: str | None = None) -> tuple[Endpoint, str]:
-    """Create an enabled endpoint; returns it and its plain secret (shown to the business once)."""
-    check_url(url, development=development(ports))
-    chosen = _events(events)
-    scope = TenantScope(ports.store(), tenant_id)
-    scope.tenant()  # UnknownTenant
-    if len(scope.query(scope.collection(ENDPOINTS))) >= MAX_ENDPOINTS:
-        raise InvalidInput(f"a business has at most {MAX_ENDPOINTS} CRM endpoints")
-    endpoint_id = new_id("we")
-    secret = new_secret()
-    sealed = ports.cipher().encrypt(secret.encode(), secret_context(tenant_id, endpoint_id))
-    now = ports.clock().now()
-    doc = {"id": endpoint_id, "url": url.strip(), "events": chosen, "description": description[:200],
-           "enabled": True, "disabled_reason": None, "disabled_at": None, "failing_since": None,
-           "last_success_at": None, "secret_enc": base64.b64encode(sealed).decode("ascii"), "created_at": now,
-           "created_by": actor_user_id}
-    scope.create(f"{ENDPOINTS}/{endpoint_id}", doc)
-    audit.record(ports.store(), now, tenant_id=tenant_id, action="crm_endpoint.added", actor_user_id=actor_user_id,
-                 target=endpoint_id, changes={"events": chosen})
-    return Endpoint.from_doc(tenant_id, doc), secret
 
 
 def list_endpoints(ports: Ports, tenant_id: str) -> list[Endpoint]:
@@ -115,14 +84,6 @@ def get_endpoint(ports: Ports, tenant_id: str, endpoint_id: str) -> Endpoint:
     if doc is None:
         raise UnknownEndpoint(f"no CRM endpoint {endpoint_id}")
     return Endpoint.from_doc(tenant_id, doc)
-
-
-def endpoint_secret(ports: Ports, tenant_id: str, endpoint_id: str) -> str:
-    doc = TenantScope(ports.store(), tenant_id).get(f"{ENDPOINTS}/{endpoint_id}")
-    if doc is None:
-        raise UnknownEndpoint(f"no CRM endpoint {endpoint_id}")
-    sealed = base64.b64decode(doc["secret_enc"])
-    return ports.cipher().decrypt(sealed, secret_context(tenant_id, endpoint_id)).decode()
 
 
 def set_enabled(ports: Ports, tenant_id: str, endpoint_id: str, enabled: bool, *, reason: str | None = None,

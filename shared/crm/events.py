@@ -9,14 +9,14 @@ from the service that already handles that moment:
 * ``message.received`` when an ordinary inbound text is forwarded to the business
   (``shared.sms.inbound``).
 
-Keys make each event idempotent (``shared.crm.delivery.emit``)."""
+Keys make each event idempotent (``shared.crm.fanout.emit``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from shared.crm.delivery import emit
+from shared.crm.fanout import emit
 from shared.ports import Ports
 
 

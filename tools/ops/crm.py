@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from shared.crm import delivery, endpoints
+from shared.crm import delivery, endpoints, setup
 from shared.runtime import Ports
 from tools.ops.context import NOT_FOUND, OpsError, out, out_json
 from tools.ops.tenants import require_tenant
@@ -21,7 +21,7 @@ def _endpoint(ports: Ports, tenant_id: str, endpoint_id: str) -> endpoints.Endpo
 
 def add(args: argparse.Namespace, ports: Ports) -> int:
     tenant = require_tenant(ports, args.tenant)
-    endpoint, secret = endpoints.add_endpoint(ports, tenant.id, url=args.url, events=args.event or [],
+    endpoint, secret = setup.add_endpoint(ports, tenant.id, url=args.url, events=args.event or [],
                                               description=args.description)
     out(f"added {endpoint.id} for {', '.join(endpoint.events)}")
     out(f"signing secret (shown once; the CRM verifies webhook-signature with it): {secret}")

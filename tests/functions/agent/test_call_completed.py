@@ -93,11 +93,11 @@ def test_the_whole_chain_from_retells_last_event(client, settings, ports, busine
 
 
 def test_a_completed_call_reaches_the_crm_once_with_its_booking(client, settings, ports, finished_call):
-    from shared.crm import endpoints
-    from shared.crm.delivery import CrmPushTask
+    from shared.crm import setup
+    from shared.crm.fanout import CrmPushTask
 
     sid, call, message = finished_call
-    endpoints.add_endpoint(ports, TENANT, url="http://127.0.0.1:9/hooks/crm",
+    setup.add_endpoint(ports, TENANT, url="http://127.0.0.1:9/hooks/crm",
                            events=["call.completed", "appointment.booked", "voicemail.left"])
     assert deliver(client, message, "m-1").status_code == 200
     assert deliver(client, message, "m-2").status_code == 200  # redelivered: nothing queued twice

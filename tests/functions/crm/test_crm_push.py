@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from shared.crm import delivery, endpoints
-from shared.crm.delivery import CrmPushTask
+from shared.crm import delivery, endpoints, fanout, setup
+from shared.crm.fanout import CrmPushTask
 from shared.ports import StoreUnavailable
 from tests.functions.crm.conftest import queued, run_task
 from tests.functions.email.support import TENANT
@@ -20,14 +20,14 @@ OCCURRED = dt.datetime(2026, 3, 2, 18, 5, tzinfo=dt.timezone.utc)
 
 def add(ports, receiver, name="crm", events=("call.completed", "appointment.booked")):
     path = receiver.hook(name)
-    endpoint, secret = endpoints.add_endpoint(ports, TENANT, url=receiver.url + path, events=list(events),
+    endpoint, secret = setup.add_endpoint(ports, TENANT, url=receiver.url + path, events=list(events),
                                               description="Our CRM")
     receiver.use_secret(name, secret)
     return endpoint, secret
 
 
 def emit(ports, event_type="call.completed", key="CA1"):
-    return delivery.emit(ports, TENANT, event_type, event_key=key, occurred_at=OCCURRED,
+    return fanout.emit(ports, TENANT, event_type, event_key=key, occurred_at=OCCURRED,
                          data={"call_sid": key, "caller_number": "+13035550142", "outcome": "appointment_booked"})
 
 
@@ -74,7 +74,7 @@ def test_the_secret_is_stored_encrypted(ports, business, receiver):
     endpoint, secret = add(ports, receiver)
     stored = business.get(f"crm_endpoints/{endpoint.id}")
     assert secret not in repr(stored) and secret.removeprefix("whsec_") not in repr(stored)
-    assert endpoints.endpoint_secret(ports, TENANT, endpoint.id) == secret
+    assert setup.endpoint_secret(ports, TENANT, endpoint.id) == secret
 
 
 def test_a_redelivered_event_and_a_redelivered_task_send_once(client, ports, settings, business, receiver):
@@ -180,4 +180,4 @@ def test_unknown_events_are_refused(ports, business, receiver, events):
     from shared.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="choose events among"):
-        endpoints.add_endpoint(ports, TENANT, url=receiver.url + "/hooks/x", events=events)
+        setup.add_endpoint(ports, TENANT, url=receiver.url + "/hooks/x", events=events)

@@ -223,10 +223,10 @@ def test_a_stop_signed_under_a_webhook_rule_is_accepted(client, settings, busine
 
 def test_an_ordinary_text_reaches_the_crm_once(client, settings, ports, business, twilio):
     from shared.adapters.local.db import database
-    from shared.crm import endpoints
-    from shared.crm.delivery import CrmPushTask
+    from shared.crm import setup
+    from shared.crm.fanout import CrmPushTask
 
-    endpoints.add_endpoint(ports, "t_sunrise", url="http://127.0.0.1:9/hooks/crm", events=["message.received"])
+    setup.add_endpoint(ports, "t_sunrise", url="http://127.0.0.1:9/hooks/crm", events=["message.received"])
     sid = message_sid()
     for _ in range(2):  # Twilio retried the webhook
         post(client, settings, "Can you come Tuesday at 3?", MessageSid=sid)
