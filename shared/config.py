@@ -42,6 +42,7 @@ FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     "billing_usage": ("stripe_secret_key",),
     "call_completed": (),
     "call_finalize": ("retell_api_key",),
+    "crm_push": (),
     "email_events": ("resend_webhook_secret", "resend_api_key"),
     "email_unsubscribe": ("z3_session_secret",),
     "notify": ("resend_api_key", "z3_session_secret"),

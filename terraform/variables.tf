@@ -93,6 +93,7 @@ variable "functions" {
     sms_inbound           = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key"], enqueues = true }
     sms_status            = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key"] }
     notify                = { kind = "task", secrets = ["resend_api_key", "z3_session_secret"], enqueues = true }
+    crm_push              = { kind = "task", enqueues = true, kms = true }
     email_events          = { kind = "http", secrets = ["resend_webhook_secret", "resend_api_key"] }
     email_unsubscribe     = { kind = "http", secrets = ["z3_session_secret"], armor = "default" }
     app                   = { kind = "http", memory = "1Gi", min_instances = 1, armor = "sign_in", secrets = ["z3_api_token_pepper"], enqueues = true, kms = true }

@@ -36,6 +36,7 @@ TEMPLATES: dict[str, Category] = {
     "security_alert": "transactional",
     "verify_email": "transactional",
     "privacy_request_update": "transactional",
+    "crm_endpoint_disabled": "transactional",
     "marketing": "marketing",
     "billing_notice": "transactional",
 }

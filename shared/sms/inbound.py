@@ -52,6 +52,7 @@ from shared.errors import InvalidInput
 from shared.logging import get_logger
 from shared.models.base import Model
 from shared.ports import Ports
+from shared.crm import events as crm_events
 from shared.notifications import notify_business
 from shared.pii.cards import mask_cards
 from shared.sms import messages, texts
@@ -202,5 +203,6 @@ def _forward(ports: Ports, scope: Any, doc: dict[str, Any]) -> bool:
                     context={"message_sid": doc["id"], "from": doc.get("from"), "to": doc.get("to"),
                              "body": doc.get("body", ""), "media_count": len(doc.get("media_urls") or []),
                              "received_at": received.isoformat() if isinstance(received, dt.datetime) else None})
+    crm_events.message_received(ports, scope.tenant_id, doc)
     scope.update(f"messages/{doc['id']}", {"forward": {"state": "queued"}})
     return True

@@ -7,10 +7,10 @@ For each ``call.completed`` event (at-least-once; everything here is idempotent 
    (E.164, known contact or not), when, how long, the outcome (``appointment_booked``,
    ``message_taken``, ``transferred``, ``answered``), appointment ids, sentiment and success.
    Written with ``set`` from the record's own data (no "now"), so a redelivery writes the same
-   document. It carries the call record's ``expire_at`` (same retention as the call). Nothing
-   else is published for now: there is no CRM subscriber yet, and the document is what one will
-   read (or a ``crm.contact_activity`` event can be derived from it when there is).
-2. **Call summary email** — ``notify_business(template="call_summary",
+   document. It carries the call record's ``expire_at`` (same retention as the call).
+2. **CRM webhooks** — ``call.completed``, ``appointment.booked``, ``voicemail.left`` to the
+   business's CRM endpoints (``shared.crm.events.after_call``; idempotent per call).
+3. **Call summary email** — ``notify_business(template="call_summary",
    dedup_key="call_summary:{call_sid}")``: the task name de-duplicates, so one email per call.
 
 An event for a business or call that no longer exists (erased meanwhile) is acknowledged with a
@@ -23,6 +23,7 @@ import datetime as dt
 
 from typing import Any
 
+from shared.crm import events as crm_events
 from shared.logging import get_logger
 from shared.ports import Ports
 from shared.tenants import TenantScope, UnknownTenant
@@ -148,7 +149,9 @@ def handle_call_completed(ports: Ports, event: CallCompleted, message_id: str = 
     wait_for_voicemail(record, ports.clock().now())
     booked = [a for a in appointments_for_call(scope, event.call_sid) if a.status == "booked"]
     name = contact_name(scope, record.get("from"))
-    scope.set(f"call_facts/{event.call_sid}", call_facts(event, record, name is not None, [a.id for a in booked]))
+    facts = call_facts(event, record, name is not None, [a.id for a in booked])
+    scope.set(f"call_facts/{event.call_sid}", facts)
+    crm_events.after_call(ports, event.tenant_id, facts, record, booked)
     queued = notify_business(ports, tenant_id=event.tenant_id, template="call_summary",
                              context=summary_context(tenant, record, booked, name),
                              dedup_key=f"call_summary:{event.call_sid}")

@@ -39,6 +39,8 @@ CONTEXTS = {
     "privacy_request_update": {"request_id": "pr_123", "request_type": "export", "status": "completed",
                                "note": EVIL, "received_at": "2026-03-02T18:05:00Z",
                                "download_url": "https://z3.example/app/exports/pr_123"},
+    "crm_endpoint_disabled": {"endpoint_id": "we_1", "endpoint_host": "hooks.example.com", "description": EVIL,
+                              "failing_since": "2026-03-01T18:05:00Z", "last_status_code": 500, "last_error": None},
     "marketing": {"headline": EVIL, "paragraphs": [EVIL, "Second paragraph."], "cta_url": "https://z3os.com/new",
                   "cta_text": "See what's new"},
 }

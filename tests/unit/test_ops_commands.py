@@ -75,6 +75,19 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
     "email lift": (["--email", "owner@sunrise.example"], [
         (["--email", "not-an-email"], 2, "'not-an-email' is not an email address")]),
     "recordings sweep": ([], [([], 2, "no local stack is running")]),
+    "crm endpoints add": (["--tenant", TENANT, "--url", "http://127.0.0.1:9/hooks", "--event", "call.completed"], [
+        (["--tenant", TENANT, "--url", "http://127.0.0.1:9/hooks"], 2, "choose events among"),
+        (["--tenant", TENANT, "--url", "gopher://x", "--event", "call.completed"], 2, "must be an https:// URL"),
+        (["--tenant", TENANT, "--url", "http://127.0.0.1/", "--event", "call.started"], 2, "invalid choice"),
+        (["--tenant", "t_nope", "--url", "http://127.0.0.1/", "--event", "call.completed"], 1, "no tenant t_nope")]),
+    "crm endpoints list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "crm endpoints enable": (["--tenant", TENANT, "we_nope"], [
+        (["--tenant", TENANT, "we_nope"], 1, "no CRM endpoint we_nope"),
+        (["--tenant", "t_nope", "we_nope"], 1, "no tenant t_nope")]),
+    "crm endpoints test": (["--tenant", TENANT, "we_nope"], [
+        (["--tenant", TENANT, "../x"], 1, "no CRM endpoint ../x")]),
+    "crm endpoints deliveries": (["--tenant", TENANT, "we_ops"], [
+        (["--tenant", TENANT, "we_nope"], 1, "no CRM endpoint we_nope")]),
     "consent show": (["--tenant", TENANT, "--number", NUMBER], [
         (["--tenant", TENANT, "--number", "abc"], 2, "'abc' is not a phone number"),
         (["--tenant", "t_nope", "--number", NUMBER], 1, "no tenant t_nope")]),
@@ -104,6 +117,8 @@ def data_dir(tmp_path):
     create_tenant(ports.store(), tenant_id=TENANT, name="Sunrise Plumbing", contact_name="Dana",
                   contact_email="dana@sunrise.example", numbers=[NUMBER])
     TenantScope(ports.store(), TENANT).set("calls/CA" + "0" * 32, {"call_sid": "CA" + "0" * 32, "created_at": utcnow()})
+    TenantScope(ports.store(), TENANT).set("crm_endpoints/we_ops", {"id": "we_ops", "url": "http://127.0.0.1:9/",
+                                                                     "events": ["call.completed"], "enabled": True})
     ports.close()
     yield path
     forget(path)
@@ -163,3 +178,24 @@ def test_a_released_number_is_released(data_dir, capsys):
     status, out, _ = run(data_dir, ["number", "release", "--tenant", TENANT, "--number", "(303) 555-0100"], capsys)
     assert (status, out.strip()) == (0, f"released {NUMBER} from {TENANT}")
     assert run(data_dir, ["number", "lookup", NUMBER], capsys)[:2] == (1, f"{NUMBER} is not assigned\n")
+
+
+def test_crm_endpoint_add_then_test_event_reaches_the_receiver(data_dir, capsys):
+    from tools.sandboxes.crm import CrmReceiver
+
+    with CrmReceiver() as receiver:
+        url = receiver.url + receiver.hook("ops")
+        status, out, _ = run(data_dir, ["crm", "endpoints", "add", "--tenant", TENANT, "--url", url,
+                                        "--event", "call.completed"], capsys)
+        assert status == 0
+        endpoint_id = out.split()[1]
+        receiver.use_secret("ops", out.strip().rsplit(" ", 1)[-1])
+        status, out, _ = run(data_dir, ["crm", "endpoints", "test", "--tenant", TENANT, endpoint_id], capsys)
+        assert status == 0 and "test event delivered: HTTP 204" in out
+        assert [e["type"] for e in receiver.events("ops")] == ["webhook.test"]
+        receiver.answer_with("ops", 502)
+        status, out, _ = run(data_dir, ["crm", "endpoints", "test", "--tenant", TENANT, endpoint_id], capsys)
+        assert status == 4 and "test event failed: HTTP 502" in out
+        status, out, _ = run(data_dir, ["crm", "endpoints", "deliveries", "--tenant", TENANT, endpoint_id, "--json"],
+                             capsys)
+        assert [(d["status"], d["last_status_code"]) for d in json.loads(out)] == [("failed", 502), ("delivered", 204)]

@@ -17,10 +17,11 @@ from typing import Any, Callable, NoReturn
 from pydantic import ValidationError
 
 from shared.config import ConfigurationError
+from shared.crm.endpoints import EVENT_TYPES
 from shared.ports import NotFound, StoreUnavailable
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
 from shared.billing.entitlements import LimitReached
-from tools.ops import billing, consent, email, queue, recordings, records, tenants, users
+from tools.ops import billing, consent, crm, email, queue, recordings, records, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -161,6 +162,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", required=True, help="a plan id of the catalogue (starter, pro)")
     _command(billing_cmd, "portal", billing.portal, "a Stripe Customer Portal link (card, cancel, invoices)",
              kind="write").add_argument("--tenant", required=True)
+
+    crm_cmd = sub.add_parser("crm", help="CRM webhooks").add_subparsers(dest="action", required=True)
+    crm_endpoints = crm_cmd.add_parser("endpoints", help="a business's CRM webhook endpoints").add_subparsers(
+        dest="crm_action", required=True)
+    p = _command(crm_endpoints, "add", crm.add, "add an endpoint (prints its signing secret once)", kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--url", required=True, help="https:// URL on a public address")
+    p.add_argument("--event", action="append", choices=list(EVENT_TYPES), help="an event it takes; repeatable")
+    p.add_argument("--description", default="")
+    _command(crm_endpoints, "list", crm.list_, "endpoints, newest first", limit=True).add_argument(
+        "--tenant", required=True)
+    for name, fn, help, kind in (("enable", crm.enable, "enable an endpoint (--disable: pause it)", "write"),
+                                 ("test", crm.test, "send a test event now and show the answer", "write")):
+        p = _command(crm_endpoints, name, fn, help, kind=kind)
+        p.add_argument("--tenant", required=True)
+        p.add_argument("endpoint")
+        if name == "enable":
+            p.add_argument("--disable", action="store_true")
+    p = _command(crm_endpoints, "deliveries", crm.deliveries, "an endpoint's delivery log", limit=True)
+    p.add_argument("--tenant", required=True)
+    p.add_argument("endpoint")
     return parser
 
 

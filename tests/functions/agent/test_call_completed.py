@@ -90,3 +90,22 @@ def test_the_whole_chain_from_retells_last_event(client, settings, ports, busine
     assert [r.template for r in notify_requests(settings)] == ["call_summary"]
     assert ports.store().get(f"tenants/{TENANT}/call_facts/{sid}")["outcome"] == "answered"
     assert call_doc(ports, sid)["recordings"][0]["source"] == "retell"
+
+
+def test_a_completed_call_reaches_the_crm_once_with_its_booking(client, settings, ports, finished_call):
+    from shared.crm import setup
+    from shared.crm.fanout import CrmPushTask
+
+    sid, call, message = finished_call
+    setup.add_endpoint(ports, TENANT, url="http://127.0.0.1:9/hooks/crm",
+                           events=["call.completed", "appointment.booked", "voicemail.left"])
+    assert deliver(client, message, "m-1").status_code == 200
+    assert deliver(client, message, "m-2").status_code == 200  # redelivered: nothing queued twice
+    pushed = [CrmPushTask.from_bytes(body) for _name, body in tasks(settings, "crm_push")]
+    events = {t.event_type: json.loads(t.body) for t in pushed}
+    assert sorted(t.event_type for t in pushed) == ["appointment.booked", "call.completed"]
+    completed, booked = events["call.completed"]["data"], events["appointment.booked"]["data"]
+    assert (completed["call_sid"], completed["caller_number"], completed["outcome"]) == (
+        sid, CALLER, "appointment_booked")
+    assert completed["appointment_ids"] == [booked["appointment_id"]]
+    assert (booked["customer_name"], booked["start"]) == ("Maria Lopez", "2026-03-05T21:00:00+00:00")

@@ -219,3 +219,19 @@ def test_a_stop_signed_under_a_webhook_rule_is_accepted(client, settings, busine
     auth = RequestValidator(settings.secret("twilio_auth_token")).compute_signature(url, again)
     assert client("sms_inbound").post("/", data=again,
                                       headers={"X-Twilio-Signature": auth, **header}).status_code == 403
+
+
+def test_an_ordinary_text_reaches_the_crm_once(client, settings, ports, business, twilio):
+    from shared.adapters.local.db import database
+    from shared.crm import setup
+    from shared.crm.fanout import CrmPushTask
+
+    setup.add_endpoint(ports, "t_sunrise", url="http://127.0.0.1:9/hooks/crm", events=["message.received"])
+    sid = message_sid()
+    for _ in range(2):  # Twilio retried the webhook
+        post(client, settings, "Can you come Tuesday at 3?", MessageSid=sid)
+    rows = database(settings.z3_data_dir).read("SELECT body FROM tasks WHERE target = 'crm_push'", ())
+    [task] = [CrmPushTask.from_bytes(bytes(body)) for (body,) in rows]
+    event = json.loads(task.body)
+    assert event["type"] == "message.received" and event["data"]["message_sid"] == sid
+    assert (event["data"]["from"], event["data"]["body"]) == (CALLER, "Can you come Tuesday at 3?")
