@@ -36,6 +36,7 @@ TEMPLATES: dict[str, Category] = {
     "security_alert": "transactional",
     "verify_email": "transactional",
     "privacy_request_update": "transactional",
+    "integration_disconnected": "transactional",
     "marketing": "marketing",
 }
 MAX_SUBJECT = 150
