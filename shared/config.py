@@ -44,6 +44,8 @@ FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     "email_unsubscribe": ("z3_session_secret",),
     "notify": ("resend_api_key", "z3_session_secret"),
     "oauth_callback": ("intuit_client_secret",),
+    "quickbooks_sync": ("intuit_client_secret",),
+    "quickbooks_webhook": ("intuit_verifier_token", "intuit_client_secret"),
     "recording_ingest": ("twilio_auth_token",),
     "recording_sweep": ("twilio_auth_token",),
     "retell_recording_copy": ("retell_api_key", "twilio_auth_token"),

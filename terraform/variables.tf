@@ -96,6 +96,8 @@ variable "functions" {
     email_events          = { kind = "http", secrets = ["resend_webhook_secret", "resend_api_key"] }
     email_unsubscribe     = { kind = "http", secrets = ["z3_session_secret"], armor = "default" }
     app                   = { kind = "http", memory = "1Gi", min_instances = 1, armor = "sign_in", enqueues = true, kms = true }
+    quickbooks_sync       = { kind = "task", secrets = ["intuit_client_secret"], enqueues = true, kms = true }
+    quickbooks_webhook    = { kind = "http", secrets = ["intuit_verifier_token", "intuit_client_secret"], enqueues = true, kms = true }
     oauth_callback        = { kind = "http", secrets = ["intuit_client_secret"], armor = "default", enqueues = true, kms = true }
   }
 }

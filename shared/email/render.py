@@ -37,6 +37,7 @@ TEMPLATES: dict[str, Category] = {
     "verify_email": "transactional",
     "privacy_request_update": "transactional",
     "integration_disconnected": "transactional",
+    "integration_sync_failed": "transactional",
     "marketing": "marketing",
 }
 MAX_SUBJECT = 150

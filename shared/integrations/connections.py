@@ -45,10 +45,10 @@ from typing import Any, Callable, Literal
 
 from shared.accounts import audit
 from shared.errors import InvalidInput
+from shared.integrations.paths import connection_path, is_connected
 from shared.notifications import notify_business
 from shared.ports import Ports, Query, StoreUnavailable
 
-COLLECTION = "integrations"
 STATES = "oauth_states"
 ACCOUNTS = "integration_accounts"
 STATE_TTL = dt.timedelta(minutes=10)
@@ -100,10 +100,6 @@ class PendingFlow:
     binding: str
     created_at: dt.datetime
     extra: dict[str, Any]
-
-
-def connection_path(tenant_id: str, provider: str) -> str:
-    return f"tenants/{tenant_id}/{COLLECTION}/{provider}"
 
 
 def _context(tenant_id: str, provider: str) -> str:
@@ -228,7 +224,7 @@ def public(data: dict[str, Any]) -> dict[str, Any]:
 def live(ports: Ports, tenant_id: str, provider: str) -> dict[str, Any]:
     """The stored connection document, or :class:`NotConnected`."""
     data = ports.store().get(connection_path(tenant_id, provider))
-    if data is None or data.get("status") != "connected" or not data.get("tokens_sealed"):
+    if not is_connected(data):
         raise NotConnected(f"{provider} is not connected")
     return data
 
@@ -264,7 +260,7 @@ def access_token(ports: Ports, tenant_id: str, provider: str, *, refresh: Callab
     while True:
         def lock(tx) -> tuple[str, dict[str, Any] | None]:
             current = tx.get(path)
-            if current is None or current.get("status") != "connected" or not current.get("tokens_sealed"):
+            if not is_connected(current):
                 return "gone", current
             moment = ports.clock().now()
             if current["access_expires_at"] != seen and current["access_expires_at"] - moment > REFRESH_AHEAD:

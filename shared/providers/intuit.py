@@ -42,9 +42,10 @@ STALE_CODES = {"5010"}  # "Stale Object Error": the SyncToken is not the current
 
 
 class IntuitUnavailable(StoreUnavailable):
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None, *, throttled: bool = False) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.throttled = throttled
 
 
 class IntuitError(Exception):
@@ -172,7 +173,7 @@ class Accounting:
             raise IntuitUnavailable(f"intuit unreachable: {type(exc).__name__}") from None
         code = _fault_code(response)
         if response.status_code == 429 or code in THROTTLE_CODES:
-            raise IntuitUnavailable("intuit throttled the request", _retry_after(response))
+            raise IntuitUnavailable("intuit throttled the request", _retry_after(response), throttled=True)
         if response.status_code >= 500:
             raise IntuitUnavailable(f"intuit answered {response.status_code}")
         if response.status_code >= 400:

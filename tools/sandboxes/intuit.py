@@ -22,7 +22,8 @@ Accounting (``/v3/company/{realmId}/...``, ``Authorization: Bearer``; an unknown
 * ``POST customer`` (create; DisplayName must be unique -> 400 fault 6240 "Duplicate Name
   Exists Error"), ``POST customer`` with ``Id``, ``SyncToken`` and ``sparse: true`` (update; a
   SyncToken that is not the current one -> 400 fault 5010 "Stale Object Error");
-* ``POST invoice`` (``CustomerRef``, ``Line`` of ``SalesItemLineDetail``), ``GET invoice/{id}``;
+* ``POST invoice`` (``CustomerRef``, ``Line`` of ``SalesItemLineDetail``; a repeated
+  ``requestid`` answers the first invoice again, as Intuit does), ``GET invoice/{id}``;
 * ``GET cdc?entities=Customer&changedSince=...`` -- the Change Data Capture envelope.
 
 Failure injection: :meth:`throttle` (the next N accounting calls answer 429 with Intuit's
@@ -37,6 +38,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import threading
@@ -96,6 +98,8 @@ class IntuitSandbox(Sandbox):
         self._refresh: dict[str, str] = {}  # live refresh token -> realm
         self._grant_of: dict[str, str] = {}  # any token -> grant id
         self.refresh_count = 0
+        self._races: set[tuple[str, str]] = set()
+        self._request_ids: dict[str, Any] = {}  # requestid -> the first answer (Intuit's idempotency)
         self.revoked: list[str] = []  # realms whose grant was revoked
         self._throttle = 0
         self.requests: list[tuple[str, str]] = []  # (method, path) of accounting calls
@@ -140,6 +144,11 @@ class IntuitSandbox(Sandbox):
             customer.update(changes)
             self._bump(customer)
             return dict(customer)
+
+    def race_next_update(self, realm_id: str, customer_id: str) -> None:
+        """Someone edits this customer inside QuickBooks just before our next update lands."""
+        with self._lock:
+            self._races.add((realm_id, customer_id))
 
     def revoke_all(self, realm_id: str) -> None:
         with self._lock:
@@ -258,7 +267,13 @@ class IntuitSandbox(Sandbox):
             if rest == "customer" and request.method == "POST":
                 return self._save_customer(company, request.get_json(silent=True) or {})
             if rest == "invoice" and request.method == "POST":
-                return self._create_invoice(company, request.get_json(silent=True) or {})
+                request_id = request.args.get("requestid")
+                if request_id and request_id in self._request_ids:
+                    return self.json(self._request_ids[request_id])
+                response = self._create_invoice(company, request.get_json(silent=True) or {})
+                if request_id and response.status_code == 200:
+                    self._request_ids[request_id] = json.loads(response.get_data())
+                return response
             if rest.startswith("invoice/") and request.method == "GET":
                 invoice = company.invoices.get(rest.split("/", 1)[1])
                 return self.json({"Invoice": invoice, "time": _now()}) if invoice else _fault("610", "Object Not Found")
@@ -297,6 +312,10 @@ class IntuitSandbox(Sandbox):
             customer = company.customers.get(str(body["Id"]))
             if customer is None:
                 return _fault("610", "Object Not Found")
+            if (company.realm_id, customer["Id"]) in self._races:
+                self._races.discard((company.realm_id, customer["Id"]))
+                customer["Notes"] = "edited in QuickBooks"
+                self._bump(customer)
             if str(body.get("SyncToken")) != customer["SyncToken"]:
                 return _fault("5010", "Stale Object Error : You and another user were working on the same thing.")
             if not body.get("sparse"):
