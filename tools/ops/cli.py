@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from shared.config import ConfigurationError
 from shared.ports import NotFound, StoreUnavailable
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
-from tools.ops import consent, email, queue, recordings, records, tenants, users
+from tools.ops import consent, email, integrations, queue, recordings, records, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -138,6 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(consent_cmd, "show", consent.show, "a number's consent history with the chain check")
     p.add_argument("--tenant", required=True)
     p.add_argument("--number", required=True)
+
+    integrations_cmd = sub.add_parser("integrations", help="QuickBooks Online connections").add_subparsers(
+        dest="action", required=True)
+    p = _command(integrations_cmd, "connect", integrations.connect_,
+                 "print the authorize URL that connects a business's QuickBooks company", kind="write")
+    p.add_argument("provider", choices=integrations.PROVIDERS)
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--email", required=True, help="the owner or admin who connects it")
+    _command(integrations_cmd, "status", integrations.status, "a business's connections").add_argument(
+        "--tenant", required=True)
+    p = _command(integrations_cmd, "disconnect", integrations.disconnect,
+                 "revoke the connection at the provider and delete its tokens", kind="write")
+    p.add_argument("provider", choices=integrations.PROVIDERS)
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--email", required=True, help="the owner or admin who asked (named in the audit log)")
+    p = _command(integrations_cmd, "quickbooks-item", integrations.item,
+                 "the service item and rate completed appointments are invoiced with", kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--item", required=True, help="the QuickBooks item id")
+    p.add_argument("--rate", required=True, type=float, help="the price per appointment")
     return parser
 
 
@@ -160,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         return _fail(str(exc), BAD_INPUT)
     except StoreUnavailable as exc:
-        what = {"TwilioUnavailable": "Twilio", "ResendUnavailable": "Resend"}.get(type(exc).__name__, "the store")
+        what = {"TwilioUnavailable": "Twilio", "ResendUnavailable": "Resend",
+                "IntuitUnavailable": "Intuit"}.get(type(exc).__name__, "the store")
         return _fail(f"{what} is unavailable ({exc}); nothing was changed by the failed call, try again", UNAVAILABLE)
     except UnknownTenant as exc:  # tenants.* raise it with the id asked for
         return _fail(f"no tenant {exc}", NOT_FOUND)
