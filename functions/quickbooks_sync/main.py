@@ -26,6 +26,7 @@ log = get_logger("z3.quickbooks_sync")
 
 def _handle(req: Incoming) -> Reply:
     from shared.integrations.connections import NotConnected
+    from shared.quickbooks.changes import pull_changes
     from shared.quickbooks.report import report_failure
     from shared.quickbooks.sync import SyncRefused, run_task
     from shared.quickbooks.tasks import SyncRequest
@@ -37,7 +38,10 @@ def _handle(req: Incoming) -> Reply:
         return Reply.json({"result": "dropped"})
     ports = runtime.current()
     try:
-        result = run_task(ports, request)
+        if request.kind == "changes":
+            result = {"result": "pulled", "updated": pull_changes(ports, request.tenant_id)}
+        else:
+            result = run_task(ports, request)
     except NotConnected:
         return Reply.json({"result": "not connected"})
     except SyncRefused as exc:

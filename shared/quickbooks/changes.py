@@ -14,6 +14,7 @@ from shared.integrations import connections
 from shared.providers import intuit
 from shared.ports import Ports
 from shared.quickbooks import connect
+from shared.quickbooks.sync import CUSTOMERS, SyncRefused, with_backoff
 from shared.tenants import TenantScope
 from shared.voice.contacts import contact_path
 
@@ -21,8 +22,8 @@ CDC_MAX = dt.timedelta(days=30)
 
 
 def pull_changes(ports: Ports, tenant_id: str, *, sleep: Callable[[float], None] = time.sleep) -> int:
-    from shared.quickbooks.sync import CUSTOMERS, _with_backoff
-
+    """Apply the Customers changed since the last pull; returns how many contacts it updated.
+    Intuit refusing the pull for good -> :class:`SyncRefused`."""
     data = connections.live(ports, tenant_id, connect.PROVIDER)
     now = ports.clock().now()
     since = (data.get("details") or {}).get("cdc_since") or data.get("connected_at") or now - CDC_MAX
@@ -31,7 +32,10 @@ def pull_changes(ports: Ports, tenant_id: str, *, sleep: Callable[[float], None]
     def run(api: intuit.Accounting) -> dict[str, Any]:
         return api.request("GET", "cdc", params={"entities": "Customer", "changedSince": since.isoformat()})
 
-    answer = _with_backoff(lambda: connect.call(ports, tenant_id, run), sleep)
+    try:
+        answer = with_backoff(lambda: connect.call(ports, tenant_id, run), sleep)
+    except intuit.IntuitError as exc:
+        raise SyncRefused(exc.status, exc.code) from None
     changed: list[dict[str, Any]] = []
     for block in answer.get("CDCResponse") or []:
         for response in block.get("QueryResponse") or []:

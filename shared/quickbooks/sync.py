@@ -55,7 +55,7 @@ class SyncRefused(Exception):
         self.status, self.code = status, code
 
 
-def _with_backoff(fn: Callable[[], Any], sleep: Callable[[float], None]) -> Any:
+def with_backoff(fn: Callable[[], Any], sleep: Callable[[float], None]) -> Any:
     for pause in (*BACKOFF, None):
         try:
             return fn()
@@ -149,7 +149,7 @@ def sync_customer(ports: Ports, tenant_id: str, appointment: Appointment, *,
             customer = _sparse_update(api, customer, {"PrimaryPhone": {"FreeFormNumber": phone}})
         return customer
 
-    customer = _with_backoff(lambda: connect.call(ports, tenant_id, run), sleep)
+    customer = with_backoff(lambda: connect.call(ports, tenant_id, run), sleep)
     now = ports.clock().now()
     if phone:
         scope.set(contact_path(phone), {"phone": phone, "quickbooks": {
@@ -191,22 +191,18 @@ def sync_invoice(ports: Ports, tenant_id: str, appointment: Appointment, *,
                                                   "ServiceDate": appointment.start.date().isoformat()}}]}
         return api.request("POST", "invoice", params={"requestid": request_id}, json_body=body)["Invoice"]
 
-    invoice = _with_backoff(lambda: connect.call(ports, tenant_id, run), sleep)
+    invoice = with_backoff(lambda: connect.call(ports, tenant_id, run), sleep)
     scope.set(f"{INVOICES}/{appointment.id}", {"invoice_id": invoice["Id"], "customer_id": customer_id,
                                                "synced_at": ports.clock().now()})
     return invoice["Id"]
 
 
 def run_task(ports: Ports, request: SyncRequest, *, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-    """One task. ``NotConnected`` / an unknown appointment -> nothing to do; Intuit refusing
+    """One customer or invoice task (a ``changes`` task is ``shared.quickbooks.changes``).
+    ``NotConnected`` / an unknown appointment -> nothing to do; Intuit refusing
     for good -> :class:`SyncRefused`; down or throttled -> raises (retry)."""
     if request.kind == "changes":
-        from shared.quickbooks.changes import pull_changes
-
-        try:
-            return {"result": "pulled", "updated": pull_changes(ports, request.tenant_id, sleep=sleep)}
-        except intuit.IntuitError as exc:
-            raise SyncRefused(exc.status, exc.code) from None
+        raise ValueError("a changes task is shared.quickbooks.changes.pull_changes")
     scope = TenantScope(ports.store(), request.tenant_id)
     if not request.appointment_id:
         return {"result": "no such appointment"}
