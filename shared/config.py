@@ -46,6 +46,9 @@ FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     "email_events": ("resend_webhook_secret", "resend_api_key"),
     "email_unsubscribe": ("z3_session_secret",),
     "notify": ("resend_api_key", "z3_session_secret"),
+    "oauth_callback": ("intuit_client_secret",),
+    "quickbooks_sync": ("intuit_client_secret",),
+    "quickbooks_webhook": ("intuit_verifier_token", "intuit_client_secret"),
     "recording_ingest": ("twilio_auth_token",),
     "recording_sweep": ("twilio_auth_token",),
     "retell_recording_copy": ("retell_api_key", "twilio_auth_token"),
@@ -68,6 +71,8 @@ PROVIDER_DOMAINS: dict[str, tuple[str, ...]] = {
     "resend_api_url": ("resend.com",),
     "stripe_api_base": ("stripe.com",),
     "kms_endpoint": ("googleapis.com",),
+    "intuit_discovery_url": ("intuit.com",),
+    "intuit_api_base_url": ("intuit.com",),
 }
 
 # Secrets needed where no function name says otherwise (operator tools on the gcp backend).
@@ -177,6 +182,11 @@ class Settings(BaseModel):
     intuit_client_secret: SecretStr = Field(default=_local("intuit-client-secret"), alias="INTUIT_CLIENT_SECRET")
     intuit_verifier_token: SecretStr = Field(default=_local("intuit-verifier-token"), alias="INTUIT_VERIFIER_TOKEN")
     intuit_environment: Literal["sandbox", "production"] = Field(default="sandbox", alias="INTUIT_ENVIRONMENT")
+    # Where intuit-oauth reads Intuit's OAuth endpoints (its discovery document; unset: Intuit's
+    # own for INTUIT_ENVIRONMENT) and the accounting API's host (unset: Intuit's sandbox or
+    # production host). The loopback sandbox (tools/sandboxes/intuit.py) serves both.
+    intuit_discovery_url: str | None = Field(default=None, alias="INTUIT_DISCOVERY_URL")
+    intuit_api_base_url: str | None = Field(default=None, alias="INTUIT_API_BASE_URL")
     resend_api_key: SecretStr = Field(default=_local("resend-api-key"), alias="RESEND_API_KEY")
     # Svix secrets look like "whsec_<base64>"; this local one is valid base64 (24 bytes) and says
     # what it is.

@@ -100,5 +100,8 @@ variable "functions" {
     stripe_events         = { kind = "http", secrets = ["stripe_webhook_secret", "stripe_secret_key"], enqueues = true }
     billing_usage         = { kind = "event", topic = "call.completed", secrets = ["stripe_secret_key"], publishes = ["call.completed"] }
     billing_grace         = { kind = "task", secrets = ["stripe_secret_key"], enqueues = true }
+    quickbooks_sync       = { kind = "task", secrets = ["intuit_client_secret"], enqueues = true, kms = true }
+    quickbooks_webhook    = { kind = "http", secrets = ["intuit_verifier_token", "intuit_client_secret"], enqueues = true, kms = true }
+    oauth_callback        = { kind = "http", secrets = ["intuit_client_secret"], armor = "default", enqueues = true, kms = true }
   }
 }

@@ -37,6 +37,8 @@ TEMPLATES: dict[str, Category] = {
     "verify_email": "transactional",
     "privacy_request_update": "transactional",
     "crm_endpoint_disabled": "transactional",
+    "integration_disconnected": "transactional",
+    "integration_sync_failed": "transactional",
     "marketing": "marketing",
     "billing_notice": "transactional",
 }

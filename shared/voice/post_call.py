@@ -10,7 +10,10 @@ For each ``call.completed`` event (at-least-once; everything here is idempotent 
    document. It carries the call record's ``expire_at`` (same retention as the call).
 2. **CRM webhooks** — ``call.completed``, ``appointment.booked``, ``voicemail.left`` to the
    business's CRM endpoints (``shared.crm.events.after_call``; idempotent per call).
-3. **Call summary email** — ``notify_business(template="call_summary",
+3. **QuickBooks** — for a business that connected QuickBooks Online, one ``quickbooks_sync`` task
+   per booked appointment for the caller (Customer) and one at the appointment's end (Invoice);
+   named tasks, so a redelivery queues nothing twice (``shared.quickbooks.tasks``).
+4. **Call summary email** — ``notify_business(template="call_summary",
    dedup_key="call_summary:{call_sid}")``: the task name de-duplicates, so one email per call.
 
 An event for a business or call that no longer exists (erased meanwhile) is acknowledged with a
@@ -131,6 +134,7 @@ def wait_for_voicemail(record: dict[str, Any], now: dt.datetime) -> None:
 def handle_call_completed(ports: Ports, event: CallCompleted, message_id: str = "") -> bool:
     """Returns False when there was nothing to do (unknown business or call)."""
     from shared.notifications import notify_business
+    from shared.quickbooks.tasks import queue_for_appointments
     from shared.scheduling.appointments import appointments_for_call
     from shared.voice.calls import call_path
     from shared.voice.contacts import contact_name
@@ -152,6 +156,7 @@ def handle_call_completed(ports: Ports, event: CallCompleted, message_id: str = 
     facts = call_facts(event, record, name is not None, [a.id for a in booked])
     scope.set(f"call_facts/{event.call_sid}", facts)
     crm_events.after_call(ports, event.tenant_id, facts, record, booked)
+    queue_for_appointments(ports, event.tenant_id, booked)  # QuickBooks, when connected
     queued = notify_business(ports, tenant_id=event.tenant_id, template="call_summary",
                              context=summary_context(tenant, record, booked, name),
                              dedup_key=f"call_summary:{event.call_sid}")

@@ -31,6 +31,8 @@ CONTEXTS = {
                      "business_name": EVIL},
     "password_reset": {"reset_url": "https://z3.example/reset/abc", "expires_in_minutes": 30,
                        "requested_from": EVIL, "requested_at": "2026-03-02T18:05:00Z"},
+    "integration_disconnected": {"provider": "quickbooks", "provider_label": EVIL, "reason": "invalid_grant"},
+    "integration_sync_failed": {"provider_label": EVIL, "kind": "invoice", "code": EVIL},
     "security_alert": {"event": EVIL, "details": EVIL, "occurred_at": "2026-03-02T18:05:00Z", "ip": "203.0.113.9",
                        "location": "Denver, CO", "device": EVIL, "action_url": "https://z3.example/app/security"},
     "billing_notice": {"kind": "payment_failed", "heading": "Your payment did not go through", "details": EVIL,

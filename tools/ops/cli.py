@@ -21,7 +21,7 @@ from shared.crm.endpoints import EVENT_TYPES
 from shared.ports import NotFound, StoreUnavailable
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
 from shared.billing.entitlements import LimitReached
-from tools.ops import billing, consent, crm, email, queue, recordings, records, tenants, users
+from tools.ops import billing, consent, crm, email, integrations, queue, recordings, records, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -183,6 +183,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(crm_endpoints, "deliveries", crm.deliveries, "an endpoint's delivery log", limit=True)
     p.add_argument("--tenant", required=True)
     p.add_argument("endpoint")
+
+    integrations_cmd = sub.add_parser("integrations", help="QuickBooks Online connections").add_subparsers(
+        dest="action", required=True)
+    p = _command(integrations_cmd, "connect", integrations.connect_,
+                 "print the authorize URL that connects a business's QuickBooks company", kind="write")
+    p.add_argument("provider", choices=integrations.PROVIDERS)
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--email", required=True, help="the owner or admin who connects it")
+    _command(integrations_cmd, "status", integrations.status, "a business's connections").add_argument(
+        "--tenant", required=True)
+    p = _command(integrations_cmd, "disconnect", integrations.disconnect,
+                 "revoke the connection at the provider and delete its tokens", kind="write")
+    p.add_argument("provider", choices=integrations.PROVIDERS)
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--email", required=True, help="the owner or admin who asked (named in the audit log)")
+    p = _command(integrations_cmd, "quickbooks-item", integrations.item,
+                 "the service item and rate completed appointments are invoiced with", kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--item", required=True, help="the QuickBooks item id")
+    p.add_argument("--rate", required=True, type=float, help="the price per appointment")
     return parser
 
 
@@ -205,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         return _fail(str(exc), BAD_INPUT)
     except StoreUnavailable as exc:
-        what = {"TwilioUnavailable": "Twilio", "ResendUnavailable": "Resend", "StripeUnavailable": "Stripe"}.get(type(exc).__name__, "the store")
+        what = {"TwilioUnavailable": "Twilio", "ResendUnavailable": "Resend", "StripeUnavailable": "Stripe",
+                "IntuitUnavailable": "Intuit"}.get(type(exc).__name__, "the store")
         return _fail(f"{what} is unavailable ({exc}); nothing was changed by the failed call, try again", UNAVAILABLE)
     except UnknownTenant as exc:  # tenants.* raise it with the id asked for
         return _fail(f"no tenant {exc}", NOT_FOUND)

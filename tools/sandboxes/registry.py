@@ -1,7 +1,9 @@
 """The provider sandboxes the local stack serves, and the setting that points each SDK at one.
 
 name -> (setting, factory). ``scripts/dev`` mounts ``factory()`` (a WSGI app speaking the
-provider's wire format) at ``/_sandbox/<name>`` and sets ``<setting>`` to that URL, so the real
+provider's wire format) at ``/_sandbox/<name>`` and sets ``<setting>`` to that URL (or, for a
+provider configured by several settings, each setting of a ``{setting: path below the root}``
+dict to its URL), so the real
 SDK client talks to it through ordinary configuration. Tests start the same apps on their own
 loopback ports. Each capability registers its provider here.
 """
@@ -11,14 +13,17 @@ from __future__ import annotations
 from typing import Any, Callable
 
 Factory = Callable[[], Any]
+Setting = str | dict[str, str]
 
 
-def registry() -> dict[str, tuple[str, Factory]]:
-    entries: dict[str, tuple[str, Factory]] = {}
+def registry() -> dict[str, tuple[Setting, Factory]]:
+    entries: dict[str, tuple[Setting, Factory]] = {}
     entries["retell"] = ("RETELL_BASE_URL", _retell)
     entries["twilio"] = ("TWILIO_API_BASE_URL", _twilio)
     entries["resend"] = ("RESEND_API_URL", _resend)
     entries["stripe"] = ("STRIPE_API_BASE", _stripe)
+    entries["intuit"] = ({"INTUIT_API_BASE_URL": "", "INTUIT_DISCOVERY_URL": "/.well-known/openid_configuration"},
+                         _intuit)
     return entries
 
 
@@ -50,3 +55,11 @@ def _stripe():
     from tools.sandboxes.stripe import StripeSandbox
 
     return StripeSandbox.from_settings(get_settings(), webhooks="auto")
+
+
+def _intuit():
+    """Intuit's OAuth endpoints and the QuickBooks Online accounting API (one company per connect)."""
+    from shared.config import get_settings
+    from tools.sandboxes.intuit import IntuitSandbox
+
+    return IntuitSandbox.from_settings(get_settings())

@@ -1,0 +1,44 @@
+"""Completing a connect flow: the one service behind the ``oauth_callback`` function.
+
+The provider comes from our own state document, not from the request, so one redirect URI
+(``PUBLIC_BASE_URL/oauth_callback``) serves every provider. Each provider registers a
+:data:`Complete` in :func:`completer` (an explicit import per provider, which keeps the static
+import walks of the function-secrets and Terraform tests true): it exchanges the code, calls
+:func:`shared.integrations.connections.save_connection` and returns the public connection.
+
+Outcomes: the user refused at the provider (``error=access_denied``) -> 400, state unknown, used,
+expired or another session's -> 403, the provider down -> 503 (``StoreUnavailable``), the code
+refused -> 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from shared.accounts import sessions
+from shared.integrations import connections
+from shared.integrations.connections import IntegrationError, PendingFlow, StateInvalid
+from shared.ports import Ports
+
+Complete = Callable[[Ports, PendingFlow, Mapping[str, str]], dict[str, Any]]
+
+
+def completer(provider: str) -> Complete:
+    """The callback handler a provider registered."""
+    if provider == "quickbooks":
+        from shared.quickbooks.connect import complete
+
+        return complete
+    raise StateInvalid("state is for no known provider")
+
+
+def complete(ports: Ports, args: Mapping[str, str], *, session_id: str | None) -> dict[str, Any]:
+    """Consume the state, then hand the callback to its provider. ``session_id`` is the
+    browser's session cookie (a flow started in the app needs that session, still live). The
+    state is used up even when the user refused, so a refused flow cannot be replayed."""
+    session = sessions.load(ports.store(), session_id, ports.clock().now()) if session_id else None
+    key = session.key if session is not None and session.stage == "active" else None
+    flow = connections.consume_state(ports, args.get("state"), provider=None, session_key=key)
+    if args.get("error"):
+        raise IntegrationError("the connection was not approved at the provider")
+    return completer(flow.provider)(ports, flow, args)

@@ -1,0 +1,86 @@
+"""Connecting, using and disconnecting a business's QuickBooks Online company.
+
+* :func:`start` -- a connect flow's authorize URL (accounting scope, our single-use state);
+* :func:`complete` -- registered in ``shared.integrations.callback``: exchanges the code for the
+  tokens and stores them with the realmId (``connections.save_connection``, encrypted);
+* :func:`api` -- the accounting API of the tenant's company with a valid access token
+  (refreshed ahead of expiry under the connection's lock; ``invalid_grant`` disconnects);
+* :func:`disconnect` -- from our Settings or ``scripts/ops``: revoke at Intuit, delete the tokens;
+  :func:`disconnected_at_intuit` -- Intuit's disconnect URL or webhook: delete the tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from shared.integrations import connections
+from shared.integrations.connections import GrantRevoked, IntegrationError, PendingFlow, Tokens
+from shared.ports import Ports
+from shared.providers import intuit
+
+PROVIDER = "quickbooks"
+
+
+def start(ports: Ports, *, tenant_id: str, user_id: str | None, binding: str) -> str:
+    state = connections.start_flow(ports, tenant_id=tenant_id, provider=PROVIDER, user_id=user_id, binding=binding)
+    return intuit.authorize_url(ports.settings, state)
+
+
+def _tokens(ports: Ports, answer: dict[str, Any]) -> Tokens:
+    now = ports.clock().now()
+    return Tokens(answer["access_token"], answer["refresh_token"], intuit.expiry(now, answer["expires_in"]),
+                  intuit.expiry(now, answer["x_refresh_token_expires_in"]))
+
+
+def complete(ports: Ports, flow: PendingFlow, args: Mapping[str, str]) -> dict[str, Any]:
+    code, realm_id = args.get("code"), args.get("realmId")
+    if not code or not realm_id or not realm_id.isdigit() or len(realm_id) > 32:
+        raise IntegrationError("the callback needs code and a numeric realmId")
+    try:
+        answer = intuit.exchange_code(ports.settings, code, realm_id)
+    except (intuit.GrantRefused, intuit.IntuitError):
+        raise IntegrationError("QuickBooks refused the authorization code; connect again") from None
+    return connections.save_connection(ports, flow, _tokens(ports, answer), account_id=realm_id)
+
+
+def _refresh(ports: Ports) -> Callable[[Tokens], Tokens]:
+    def refresh(old: Tokens) -> Tokens:
+        try:
+            return _tokens(ports, intuit.refresh(ports.settings, old.refresh_token))
+        except intuit.GrantRefused:
+            raise GrantRevoked() from None
+
+    return refresh
+
+
+def api(ports: Ports, tenant_id: str, *, force_refresh: bool = False) -> intuit.Accounting:
+    """The tenant's company, ready to call (``NotConnected`` when it is not connected)."""
+    data = connections.live(ports, tenant_id, PROVIDER)
+    token = connections.access_token(ports, tenant_id, PROVIDER, refresh=_refresh(ports), force=force_refresh)
+    return intuit.Accounting(ports.settings, data["account_id"], token)
+
+
+def call(ports: Ports, tenant_id: str, fn: Callable[[intuit.Accounting], Any]) -> Any:
+    """``fn(api)``, once more with a refreshed token when Intuit answers 401."""
+    try:
+        return fn(api(ports, tenant_id))
+    except intuit.IntuitError as exc:
+        if not exc.unauthorized:
+            raise
+    return fn(api(ports, tenant_id, force_refresh=True))
+
+
+def disconnect(ports: Ports, tenant_id: str, *, actor_user_id: str | None, reason: str = "settings") -> bool:
+    """Our side's disconnect: revoke the grant at Intuit (down -> raises, nothing deleted), then
+    delete the tokens and audit who did it."""
+    return connections.disconnect(ports, tenant_id, PROVIDER, actor_user_id=actor_user_id, reason=reason,
+                                  revoke=lambda tokens: intuit.revoke(ports.settings, tokens.refresh_token))
+
+
+def disconnected_at_intuit(ports: Ports, realm_id: str) -> list[str]:
+    """The company was disconnected inside QuickBooks: forget its tokens for every tenant
+    connected to it (normally one). Returns those tenant ids."""
+    tenants = connections.find_by_account(ports, PROVIDER, realm_id)
+    for tenant_id in tenants:
+        connections.disconnect(ports, tenant_id, PROVIDER, actor_user_id=None, reason="provider")
+    return tenants

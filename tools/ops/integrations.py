@@ -1,0 +1,80 @@
+"""``scripts/ops integrations ...``: a business's QuickBooks Online connection, until the app's
+Settings → Integrations page has the buttons.
+
+``connect`` prints the authorize URL for the business's owner or admin to open (``--email``
+names who, recorded as the one who connected). The flow's state is bound to this invocation
+(an operator binding): it is printed only here, works once, for 10 minutes, and the callback
+needs no session cookie (``shared.integrations.connections``). ``disconnect`` revokes at Intuit
+and deletes the tokens; the audit log names the user given by ``--email``."""
+
+from __future__ import annotations
+
+import argparse
+
+from shared.integrations import connections
+from shared.models.tenant import email_key
+from shared.quickbooks import connect
+from shared.runtime import Ports
+from tools.ops.context import NOT_FOUND, REFUSED, OpsError, out, out_json
+from tools.ops.email import email_address
+from tools.ops.tenants import require_tenant
+
+PROVIDERS = ("quickbooks",)
+
+
+def _user_id(ports: Ports, tenant_id: str, email: str) -> str:
+    login = ports.store().get(f"user_logins/{email_key(email_address(email))}")
+    if login is None or login.get("tenant_id") != tenant_id:
+        raise OpsError(f"{tenant_id} has no user with that email", NOT_FOUND)
+    user = ports.store().get(f"tenants/{tenant_id}/users/{login['user_id']}") or {}
+    if user.get("role") not in ("owner", "admin") or user.get("status") == "disabled":
+        raise OpsError("only an active owner or admin may connect or disconnect an integration", REFUSED)
+    return login["user_id"]
+
+
+def connect_(args: argparse.Namespace, ports: Ports) -> int:
+    tenant = require_tenant(ports, args.tenant)
+    user_id = _user_id(ports, tenant.id, args.email)
+    url = connect.start(ports, tenant_id=tenant.id, user_id=user_id, binding=connections.operator_binding())
+    out("Open this URL as the business (it works once, for 10 minutes):")
+    out(url)
+    return 0
+
+
+def status(args: argparse.Namespace, ports: Ports) -> int:
+    tenant = require_tenant(ports, args.tenant)
+    found = {provider: connections.get(ports, tenant.id, provider) for provider in PROVIDERS}
+    if args.json:
+        out_json(found)
+        return 0
+    for provider, data in found.items():
+        if data is None:
+            out(f"{provider}: never connected")
+            continue
+        when = data.get("connected_at") if data["status"] == "connected" else data.get("disconnected_at")
+        extra = (f" company {data.get('account_id')}, token until {data.get('access_expires_at')}"
+                 if data["status"] == "connected" else f" ({data.get('disconnect_reason')})")
+        out(f"{provider}: {data['status']} since {when}{extra}")
+    return 0
+
+
+def disconnect(args: argparse.Namespace, ports: Ports) -> int:
+    tenant = require_tenant(ports, args.tenant)
+    user_id = _user_id(ports, tenant.id, args.email)
+    if not connect.disconnect(ports, tenant.id, actor_user_id=user_id, reason="operator"):
+        raise OpsError(f"{tenant.id} has no live {args.provider} connection", NOT_FOUND)
+    out(f"disconnected {args.provider} from {tenant.id}: revoked at Intuit, tokens deleted")
+    return 0
+
+
+def item(args: argparse.Namespace, ports: Ports) -> int:
+    tenant = require_tenant(ports, args.tenant)
+    if args.rate < 0 or args.rate > 100000:
+        raise OpsError("--rate must be between 0 and 100000")
+    if not args.item.isdigit():
+        raise OpsError(f"{args.item!r} is not a QuickBooks item id")
+    connections.live(ports, tenant.id, "quickbooks")
+    ports.store().update(connections.connection_path(tenant.id, "quickbooks"),
+                         {"details.item_id": args.item, "details.rate": round(args.rate, 2)})
+    out(f"{tenant.id} invoices completed appointments as QuickBooks item {args.item} at {args.rate:.2f}")
+    return 0
