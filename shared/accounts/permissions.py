@@ -33,6 +33,8 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "messages.read": ("read", EVERYONE),
     "messages.send": ("write", WORKERS),
     "consent.read": ("read", WORKERS),
+    "contacts.read": ("read", EVERYONE),
+    "contacts.manage": ("write", WORKERS),           # add, edit, delete, import (never consent)
     "routing.update": ("write", MANAGERS),           # hours, IVR, forwarding, agent
     "billing.read": ("read", OWNERS),
     "billing.update": ("write", OWNERS),
