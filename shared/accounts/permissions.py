@@ -35,6 +35,8 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "consent.read": ("read", WORKERS),
     "contacts.read": ("read", EVERYONE),
     "contacts.manage": ("write", WORKERS),           # add, edit, delete, import (never consent)
+    "appointments.read": ("read", EVERYONE),
+    "appointments.manage": ("write", WORKERS),       # cancel, reschedule
     "routing.update": ("write", MANAGERS),           # hours, IVR, forwarding, agent
     "billing.read": ("read", OWNERS),
     "billing.update": ("write", OWNERS),
