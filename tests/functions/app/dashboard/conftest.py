@@ -1,5 +1,6 @@
-"""Fixtures for the pages that text: the real Twilio SDK against the loopback Twilio sandbox, a
-business with a texting number in Denver, one opted-in and one opted-out caller, Monday 11:00."""
+"""Fixtures for the dashboard pages that text (texts, contacts, appointments): the real Twilio SDK
+against the loopback Twilio sandbox, a business with a texting number in Denver, one opted-in and
+one opted-out caller, Monday 11:00."""
 
 from __future__ import annotations
 

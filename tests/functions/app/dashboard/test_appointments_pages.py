@@ -12,7 +12,7 @@ from shared.models.tenant import Role
 from shared.scheduling import appointments as A
 from shared.scheduling import slots as S
 from tests.functions.app.conftest import add_member, csrf_of, make_business, sign_in
-from tests.functions.app.texting import OPTED_IN, STRANGER, settings, texting, twilio, twilio_server  # noqa: F401
+from tests.functions.app.dashboard.conftest import OPTED_IN, STRANGER
 
 TUESDAY_10 = dt.datetime(2026, 3, 3, 17, 0, tzinfo=dt.timezone.utc)  # 10:00 in Denver
 TUESDAY_14 = dt.datetime(2026, 3, 3, 21, 0, tzinfo=dt.timezone.utc)

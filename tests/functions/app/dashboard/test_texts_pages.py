@@ -15,7 +15,7 @@ from shared.models.tenant import Role
 from shared.ports import Query
 from shared.tenants import TenantScope
 from tests.functions.app.conftest import add_member, csrf_of, make_business, sign_in
-from tests.functions.app.texting import OPTED_IN, OPTED_OUT, STRANGER, settings, texting, twilio, twilio_server  # noqa: F401
+from tests.functions.app.dashboard.conftest import OPTED_IN, OPTED_OUT, STRANGER
 
 def _send(app_client, to: str, body: str, *, send_id: str | None = None):
     page = app_client.get("/texts")
