@@ -33,6 +33,10 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "messages.read": ("read", EVERYONE),
     "messages.send": ("write", WORKERS),
     "consent.read": ("read", WORKERS),
+    "contacts.read": ("read", EVERYONE),
+    "contacts.manage": ("write", WORKERS),           # add, edit, delete, import (never consent)
+    "appointments.read": ("read", EVERYONE),
+    "appointments.manage": ("write", WORKERS),       # cancel, reschedule
     "routing.update": ("write", MANAGERS),           # hours, IVR, forwarding, agent
     "billing.read": ("read", OWNERS),
     "billing.update": ("write", OWNERS),

@@ -57,6 +57,8 @@ class Appointment(Model):
     retell_call_id: str | None = None
     booking_key: str
     created_at: dt.datetime
+    cancelled_at: dt.datetime | None = None
+    rescheduled_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -34,5 +34,7 @@ def contact_name(scope: "TenantScope", e164: str | None) -> str | None:
 
 
 def save_contact(scope: "TenantScope", e164: str, name: str, now: dt.datetime, **fields: Any) -> None:
-    """Create or update a contact (merge: other fields stay)."""
-    scope.set(contact_path(e164), {"name": name, "phone": e164, "updated_at": now, **fields}, merge=True)
+    """Create or update a contact (merge: other fields stay). ``name_lower`` is what the
+    dashboard's name search orders and filters on."""
+    scope.set(contact_path(e164), {"name": name, "name_lower": name.lower(), "phone": e164, "updated_at": now,
+                                   **fields}, merge=True)

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from shared.web.pages import account, audit, auth, home, team
+    from shared.web.pages import account, appointments, audit, auth, contacts, home, team, texts
 
-    for module in (auth, home, account, team, audit):
+    for module in (auth, home, account, team, audit, texts, contacts, appointments):
         app.register_blueprint(module.blueprint)

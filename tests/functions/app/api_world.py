@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from shared import consent
 from shared.accounts import tokens
+from shared.contacts import ids
 from shared.models.tenant import Role
 from shared.ports import Query
 from shared.tenants import TenantScope, add_user, create_tenant
@@ -30,15 +31,17 @@ class Seeded:
     call_sid: str = ""
     message_id: str = ""
     number: str = ""
+    number_id: str = ""
     body: str = ""
 
     def path_value(self, name: str) -> str:
         return {"call_sid": self.call_sid, "user_id": self.users[Role.staff],
-                "token_id": self.token_ids[(Role.owner, "write")], "e164": self.number}[name]
+                "token_id": self.token_ids[(Role.owner, "write")], "number_id": self.number_id}[name]
 
     def markers(self) -> list[str]:
         """Strings that only this business's data holds: none may reach another business."""
-        return [self.tenant_id, self.call_sid, self.message_id, self.number, self.body, *self.users.values(),
+        return [self.tenant_id, self.call_sid, self.message_id, self.number, self.number_id, self.body,
+                *self.users.values(),
                 *self.emails.values(), *self.token_ids.values()]
 
 
@@ -80,6 +83,7 @@ def seed(ports, key: str, number: str, caller: str) -> Seeded:
         "from": caller, "to": number, "body": seeded.body, "media": [], "created_at": now, "status": "received"})
     consent.record(scope, caller, action="opt_in", method="verbal", disclosure="Reply STOP to opt out.",
                    source_type="call", source_id=seeded.call_sid, now=now)
+    seeded.number_id = ids.number_id(scope, caller)
     return seeded
 
 

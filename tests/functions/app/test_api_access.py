@@ -30,7 +30,7 @@ def _error(reply, status: int, code: str) -> None:
 def test_the_registry_holds_every_api_route(app_client):
     paths = {f"{op.method} /api/v1{op.path}" for op in OPS}
     assert {"GET /api/v1/me", "GET /api/v1/calls/{call_sid}", "DELETE /api/v1/members/{user_id}",
-            "GET /api/v1/consent/{e164}", "PATCH /api/v1/business", "GET /api/v1/audit-log"} <= paths
+            "GET /api/v1/numbers/{number_id}/consent", "PATCH /api/v1/business", "GET /api/v1/audit-log"} <= paths
     assert len(paths) == len(OPS) == 14
 
 
@@ -98,7 +98,8 @@ def test_invalid_pages_are_422(app_client, seeded, op):
 def test_malformed_path_values_are_4xx_never_500(app_client, seeded):
     a, _b = seeded
     headers = bearer(a.tokens[(ROLES[0], "write")])
-    _error(app_client.get("/api/v1/consent/not-a-number", headers=headers), 422, "invalid_input")
+    _error(app_client.get("/api/v1/numbers/not-a-number/consent", headers=headers), 404, "not_found")
+    _error(app_client.get("/api/v1/numbers/" + "A" * 43 + "/consent", headers=headers), 404, "not_found")
     _error(app_client.get("/api/v1/calls/..%2F..%2Fusers", headers=headers), 404, "not_found")
     _error(app_client.get("/api/v1/calls/" + "C" * 300, headers=headers), 404, "not_found")
     _error(app_client.delete("/api/v1/members/u%20x", headers=headers), 404, "not_found")

@@ -162,8 +162,12 @@ def test_a_call_in_detail_without_storage_paths_and_transcripts_by_role(app_clie
 def test_consent_history_with_its_chain_check(app_client, seeded):
     a, _b = seeded
     staff = bearer(a.tokens[(Role.staff, "read")])
-    reply = app_client.get("/api/v1/consent/%2B14155550161", headers=staff).get_json()
+    message = app_client.get("/api/v1/messages", headers=staff).get_json()["items"][0]
+    assert message["number_id"] == a.number_id and "+1" not in a.number_id
+    reply = app_client.get(f"/api/v1/numbers/{a.number_id}/consent", headers=staff).get_json()
     assert reply["state"] == "opted_in" and reply["chain"]["ok"] and reply["events"][0]["method"] == "verbal"
-    assert app_client.get("/api/v1/consent/+14155550199", headers=staff).status_code == 404
-    assert app_client.get("/api/v1/consent/+14155550161", headers=bearer(a.tokens[(Role.viewer, "read")])
+    assert reply["number"] == "+14155550161"
+    assert app_client.get(f"/api/v1/numbers/{_b.number_id}/consent", headers=staff).status_code == 404
+    assert app_client.get(f"/api/v1/numbers/{a.number_id}/consent", headers=bearer(a.tokens[(Role.viewer, "read")])
                           ).status_code == 403
+    assert app_client.get("/api/v1/consent/%2B14155550161", headers=staff).status_code == 404  # no number in a URL

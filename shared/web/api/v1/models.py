@@ -3,4 +3,5 @@
 from __future__ import annotations
 
 ID = {"type": "string", "pattern": r"^[A-Za-z0-9_\-]{1,64}$"}
-E164 = {"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$", "examples": ["+14155550160"]}
+NUMBER_ID = {"type": "string", "pattern": r"^[A-Za-z0-9_\-]{20,64}$",
+             "description": "a phone number as an opaque id of this business (never the number itself)"}

@@ -1,6 +1,8 @@
-"""``/calls``, ``/messages``, ``/consent``: what the voice and SMS functions wrote, as stable
+"""``/calls``, ``/messages``, ``/numbers/{number_id}/consent``: what the voice and SMS functions wrote, as stable
 response models (never the raw documents: no storage paths, no send keys, nothing of another
-business's). Transcripts need ``calls.recordings.play``; a viewer sees the call without them."""
+business's). Transcripts need ``calls.recordings.play``; a viewer sees the call without them.
+A phone number is never in a URL: each message carries ``number_id`` (the other party's
+number as an opaque id, ``shared.contacts.ids``) and the consent record is addressed by it."""
 
 from __future__ import annotations
 
@@ -11,15 +13,17 @@ from pydantic import BaseModel, Field
 
 from shared import consent
 from shared.accounts import permissions
-from shared.accounts.errors import InvalidInput, NotFound
+from shared.accounts.errors import NotFound
+from shared.contacts import ids
 from shared.tenants import TenantScope
 from shared.voice.calls import CallRecord, get_call
 from shared.web import auth
 from shared.web.api import pagination
 from shared.web.api.pagination import Page, PageQuery
 from shared.web.api.spec import operation
+from shared.sms.conversations import counterpart
+from shared.web.api.v1.models import ID, NUMBER_ID
 from shared.web.api.v1.routes import blueprint
-from shared.web.api.v1.models import E164, ID
 
 
 def _scope() -> TenantScope:
@@ -123,21 +127,28 @@ class MessageOut(BaseModel):
     blocked_reason: str | None = Field(description="why the send gate refused it (no consent, quiet hours ...)")
     purpose: str | None
     media: int = Field(description="number of attachments")
+    number_id: str | None = Field(description="the other party's number as an id: /numbers/{number_id}/consent")
     created_at: dt.datetime
 
     @classmethod
-    def of(cls, data: dict[str, Any]) -> "MessageOut":
+    def of(cls, data: dict[str, Any], codec: ids.NumberIds | None = None) -> "MessageOut":
         code = data.get("error_code")
+        other = counterpart(data)
         return cls(id=data.get("id") or "", direction=data.get("direction"), from_=data.get("from"),
                    to=data.get("to"), body=data.get("body"), status=data.get("status"),
                    error_code=str(code) if code is not None else None, blocked_reason=data.get("blocked_reason"),
-                   purpose=data.get("purpose"), media=len(data.get("media") or ()), created_at=data["created_at"])
+                   purpose=data.get("purpose"), media=len(data.get("media") or ()),
+                   number_id=codec.id(other) if codec and other and other.startswith("+") else None,
+                   created_at=data["created_at"])
 
 
 @operation(blueprint, "GET", "/messages", action="messages.read", summary="Texts in and out, newest first",
            response=Page[MessageOut], query=PageQuery)
 def list_messages(query: PageQuery) -> Page[MessageOut]:
-    return pagination.page(_scope(), "messages", "created_at", "desc", query, MessageOut.of, Page[MessageOut])
+    scope = _scope()
+    codec = ids.NumberIds(scope)
+    return pagination.page(scope, "messages", "created_at", "desc", query, lambda d: MessageOut.of(d, codec),
+                           Page[MessageOut])
 
 
 class ConsentEventOut(BaseModel):
@@ -165,15 +176,15 @@ class ConsentOut(BaseModel):
     events: list[ConsentEventOut] = Field(description="oldest first")
 
 
-@operation(blueprint, "GET", "/consent/<e164>", action="consent.read",
+@operation(blueprint, "GET", "/numbers/<number_id>/consent", action="consent.read",
            summary="A number's SMS consent history and the check of its hash chain", response=ConsentOut,
-           path_params={"e164": E164})
-def get_consent(e164: str) -> ConsentOut:
+           path_params={"number_id": NUMBER_ID})
+def get_consent(number_id: str) -> ConsentOut:
     scope = _scope()
     try:
-        number = consent.e164(e164)
-    except consent.InvalidNumber as exc:
-        raise InvalidInput(f"e164: {exc}", field="e164") from None
+        number = ids.number_of(scope, number_id)
+    except ids.UnknownNumberId:
+        raise NotFound("This business has no number with that id.") from None
     events = consent.history(scope, number)
     report = consent.verify_chain(scope, number)
     if not events and report.ok:

@@ -1,0 +1,1 @@
+"""Contacts: the address book people manage (``book``) and the opaque number ids (``ids``)."""
