@@ -38,6 +38,7 @@ TEMPLATES: dict[str, Category] = {
     "privacy_request_update": "transactional",
     "marketing": "marketing",
     "billing_notice": "transactional",
+    "policy_update": "transactional",
 }
 MAX_SUBJECT = 150
 

@@ -20,7 +20,7 @@ from shared.config import ConfigurationError
 from shared.ports import NotFound, StoreUnavailable
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
 from shared.billing.entitlements import LimitReached
-from tools.ops import billing, consent, email, queue, recordings, records, tenants, users
+from tools.ops import billing, consent, email, policy, queue, recordings, records, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", required=True, help="a plan id of the catalogue (starter, pro)")
     _command(billing_cmd, "portal", billing.portal, "a Stripe Customer Portal link (card, cancel, invoices)",
              kind="write").add_argument("--tenant", required=True)
+
+    policy_cmd = sub.add_parser("policy", help="privacy policy and terms versions").add_subparsers(
+        dest="action", required=True)
+    _command(policy_cmd, "announce", policy.announce, "email every owner who has not accepted the configured "
+             "versions (once per owner and version)", kind="write").add_argument(
+        "--tenant", help="only this business (default: every business)")
     return parser
 
 
