@@ -11,6 +11,7 @@ side the Cloud Tasks emulator would post them to the contract sink, which has no
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -58,13 +59,16 @@ def deliver(ports: Ports, sandbox, event: dict[str, Any]) -> str:
 
 def end_state(scope: TenantScope, ids: dict[str, str]) -> dict[str, Any]:
     """Record, invoices and service state, with this run's Stripe ids replaced by their roles."""
-    names = {value: f"<{role}>" for role, value in ids.items()}
     record = {k: v for k, v in (scope.get(RECORD) or {}).items() if k != "synced_at"}
     invoices = sorted((d.data for d in scope.query(scope.collection("invoices"))), key=lambda i: i["created_at"])
+    names = {value: f"<{role}>" for role, value in {**ids, "tenant": scope.tenant_id}.items()}
+    names.update({inv["id"]: f"<invoice {n}>" for n, inv in enumerate(invoices)})
+    names.update({inv["number"]: f"<invoice number {n}>" for n, inv in enumerate(invoices) if inv.get("number")})
     tenant = scope.store.get(scope.root) or {}
     state = {"record": record, "invoices": invoices, "tenant_status": tenant.get("status"),
              "status_reason": tenant.get("status_reason")}
-    text = json.dumps(state, default=str, sort_keys=True)
+    text = json.dumps(state, default=lambda v: v.astimezone(dt.timezone.utc).isoformat()
+                      if isinstance(v, dt.datetime) else str(v), sort_keys=True)
     for value, name in names.items():
         text = text.replace(value, name)
     return json.loads(text)
