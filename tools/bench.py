@@ -5,7 +5,7 @@ Sections (``scripts/bench ports voice sms retell cold``; default: those five):
 * ports: the DocumentStore on both backends (SQLite vs the Firestore emulator): N single
   writes, a batched write of N, N point reads, and indexed queries — medians of several rounds,
   with the embedded backend as the baseline. Also the emulators' start-up time.
-* voice / sms / retell: warm latency of the webhook functions against a baseline function (one
+* voice / sms / retell / billing (by name): warm latency of the webhook functions against a baseline function (one
   document read, fixed TwiML) and cold import times (each capability's ``tools/bench_*.py``).
 * cold: per function, process start to its first answer in a fresh interpreter, beside a cold
   baseline (``tools/bench_cold.py``).
@@ -149,7 +149,7 @@ def bench_ports(n: int = 1000, rounds: int = 3) -> None:
 
 
 SECTIONS = {"ports": "tools.bench:bench_ports", "auth": "tools.bench_auth:bench", "voice": "tools.bench_voice:bench",
-            "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench",
+            "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench", "billing": "tools.bench_billing:bench",
             "voice-parts": "tools.bench_voice:bench_parts", "cold": "tools.bench_cold:bench"}
 DEFAULT = ("ports", "voice", "sms", "retell", "cold")  # voice-parts is a diagnostic: asked for by name
 
