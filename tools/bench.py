@@ -55,6 +55,22 @@ def pct(samples: list[float], q: float) -> float:
     return percentile(samples, q) * 1000
 
 
+def http_post(host: str, port: int, path: str, body: bytes | str, headers: dict[str, str]) -> float:
+    """One POST on a new connection (as a provider's webhook arrives); seconds. Raises unless 200."""
+    import http.client
+
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.request("POST", path, body=body, headers=headers)
+    response = conn.getresponse()
+    answer = response.read()
+    conn.close()
+    elapsed = time.perf_counter() - start
+    if response.status != 200:
+        raise RuntimeError(f"bench request to {path} failed: {response.status} {answer[:200]!r}")
+    return elapsed
+
+
 def baseline_client():
     """The baseline every capability is measured against (``tools/bench_baseline``: one document
     read, fixed TwiML), served by functions-framework's own app like the functions are."""

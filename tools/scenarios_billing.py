@@ -18,7 +18,6 @@ Listed in ``tools.simulate.scenarios()`` (:data:`ALL`), before the day's emails 
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any, Callable
 
 Out = Callable[[str], None]
@@ -42,18 +41,15 @@ def _wait(done: Callable[[], Any], dispatcher: Any, timeout: float = 20.0) -> An
 
 def caller_reads_a_card_number(base_url: str, ports: Any, dispatcher: Any, tenant: Any, out: Out) -> None:
     from shared.tenants import TenantScope
-    from tools.scenarios_ai import _reach_the_agent, _retell_call, _Stack, _status
+    from tools.scenarios_ai import _reach_the_agent, _retell_call, _Stack, _status, ringing
 
     settings = ports.settings
     stack = _Stack(base_url, settings)
     scope = TenantScope(ports.store(), tenant.id)
     out("")
     out("• A caller reads a card number aloud to the AI receptionist")
-    call_sid = "CA" + uuid.uuid4().hex
-    number = tenant.numbers[0]
-    params = {"CallSid": call_sid, "AccountSid": settings.twilio_account_sid, "From": CARD_CALLER, "To": number,
-              "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01", "Called": number,
-              "Caller": CARD_CALLER}
+    params = ringing(settings, CARD_CALLER, tenant.numbers[0])
+    call_sid = params["CallSid"]
     call_id = _reach_the_agent(stack, tenant, params, out)
     if call_id is None:
         return
