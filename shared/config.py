@@ -37,7 +37,7 @@ MIN_OWN_SECRET_LENGTH = 32
 # when set. tests/unit/test_function_secrets.py walks each function's imports and checks that
 # this table lists every secret its code can read.
 FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
-    "app": ("z3_api_token_pepper", "twilio_auth_token"),  # texts sent from the dashboard (the send gate)
+    "app": ("stripe_secret_key", "z3_api_token_pepper", "twilio_auth_token"),  # Stripe: billing API; Twilio: texts sent from the dashboard
     "billing_grace": ("stripe_secret_key",),
     "billing_usage": ("stripe_secret_key",),
     "call_completed": (),

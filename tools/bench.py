@@ -5,7 +5,7 @@ Sections (``scripts/bench ports voice sms retell cold``; default: those five):
 * ports: the DocumentStore on both backends (SQLite vs the Firestore emulator): N single
   writes, a batched write of N, N point reads, and indexed queries — medians of several rounds,
   with the embedded backend as the baseline. Also the emulators' start-up time.
-* voice / sms / retell: warm latency of the webhook functions against a baseline function (one
+* voice / sms / retell / billing (by name): warm latency of the webhook functions against a baseline function (one
   document read, fixed TwiML) and cold import times (each capability's ``tools/bench_*.py``).
 * cold: per function, process start to its first answer in a fresh interpreter, beside a cold
   baseline (``tools/bench_cold.py``).
@@ -53,6 +53,22 @@ def percentile(samples: list[float], q: float) -> float:
 def pct(samples: list[float], q: float) -> float:
     """The ``q`` quantile of samples in seconds, in milliseconds."""
     return percentile(samples, q) * 1000
+
+
+def http_post(host: str, port: int, path: str, body: bytes | str, headers: dict[str, str]) -> float:
+    """One POST on a new connection (as a provider's webhook arrives); seconds. Raises unless 200."""
+    import http.client
+
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.request("POST", path, body=body, headers=headers)
+    response = conn.getresponse()
+    answer = response.read()
+    conn.close()
+    elapsed = time.perf_counter() - start
+    if response.status != 200:
+        raise RuntimeError(f"bench request to {path} failed: {response.status} {answer[:200]!r}")
+    return elapsed
 
 
 def baseline_client():
@@ -149,7 +165,7 @@ def bench_ports(n: int = 1000, rounds: int = 3) -> None:
 
 
 SECTIONS = {"ports": "tools.bench:bench_ports", "auth": "tools.bench_auth:bench", "voice": "tools.bench_voice:bench",
-            "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench",
+            "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench", "billing": "tools.bench_billing:bench",
             "voice-parts": "tools.bench_voice:bench_parts", "cold": "tools.bench_cold:bench"}
 DEFAULT = ("ports", "voice", "sms", "retell", "cold")  # voice-parts is a diagnostic: asked for by name
 

@@ -26,12 +26,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Callable
 
-from tools.bench import baseline_client, out, paired, pct
+from tools.bench import baseline_client, http_post, out, paired, pct
 from tools.wsgi import REPO
 
 ROUNDS = 400
@@ -70,7 +69,6 @@ def _report(title: str, results: dict[str, list[float]]) -> None:
 
 def _local_stack_latency() -> None:
     """(a) HTTP to the local stack, as Twilio reaches it: a new connection per webhook."""
-    import http.client
     import logging
     import os
     from urllib.parse import urlencode, urlsplit
@@ -95,17 +93,7 @@ def _local_stack_latency() -> None:
         host, port = urlsplit(server.url).hostname, urlsplit(server.url).port
 
         def post(path: str, body: str, headers: dict[str, str]) -> float:
-            start = time.perf_counter()
-            conn = http.client.HTTPConnection(host, port, timeout=30)
-            conn.request("POST", path, body=body,
-                         headers={"Content-Type": "application/x-www-form-urlencoded", **headers})
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            elapsed = time.perf_counter() - start
-            if response.status != 200:
-                raise RuntimeError(f"bench request to {path} failed: {response.status}")
-            return elapsed
+            return http_post(host, port, path, body, {"Content-Type": "application/x-www-form-urlencoded", **headers})
 
         try:
             numbers = seed_routes(ports)

@@ -64,6 +64,13 @@ class _Stack:
                               timeout=20)
 
 
+def ringing(settings, caller: str, number: str) -> dict[str, str]:
+    """Twilio's form for a new inbound call from ``caller`` to ``number`` (a fresh CallSid)."""
+    return {"CallSid": "CA" + uuid.uuid4().hex, "AccountSid": settings.twilio_account_sid, "From": caller,
+            "To": number, "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01",
+            "Called": number, "Caller": caller}
+
+
 def _twiml(response) -> ET.Element:
     if response.status_code != 200:
         raise RuntimeError(f"voice function answered HTTP {response.status_code}: {response.text[:200]}")
@@ -118,11 +125,8 @@ def ai_books_an_appointment(base_url: str, ports, dispatcher, tenant, out: Calla
     out("• The AI receptionist answers and books an appointment")
     scope = TenantScope(ports.store(), tenant.id)
     save_contact(scope, CALLER, CALLER_NAME, ports.clock().now())
-    call_sid = "CA" + uuid.uuid4().hex
-    number = tenant.numbers[0]
-    params = {"CallSid": call_sid, "AccountSid": settings.twilio_account_sid, "From": CALLER, "To": number,
-              "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01", "Called": number,
-              "Caller": CALLER}
+    params = ringing(settings, CALLER, tenant.numbers[0])
+    call_sid = params["CallSid"]
     call_id = _reach_the_agent(stack, tenant, params, out)
     if call_id is None:
         return
@@ -237,15 +241,12 @@ def ai_transfers_to_a_person(base_url: str, ports, dispatcher, tenant, out: Call
     if not person or not settings.twilio_api_base_url:
         out("  no team member or no Twilio sandbox: nothing to transfer to")
         return
-    call_sid = "CA" + uuid.uuid4().hex
-    number = tenant.numbers[0]
-    params = {"CallSid": call_sid, "AccountSid": settings.twilio_account_sid, "From": TRANSFER_CALLER, "To": number,
-              "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01", "Called": number,
-              "Caller": TRANSFER_CALLER}
+    params = ringing(settings, TRANSFER_CALLER, tenant.numbers[0])
+    call_sid = params["CallSid"]
     # Twilio knows the call and where its status callbacks go (the number's Status Callback URL)
     requests.post(f"{settings.twilio_api_base_url.rstrip('/')}/_control/Calls.json", timeout=5,
                   auth=(settings.twilio_account_sid, settings.secret("twilio_auth_token")),
-                  data={"CallSid": call_sid, "From": TRANSFER_CALLER, "To": number,
+                  data={"CallSid": call_sid, "From": TRANSFER_CALLER, "To": params["To"],
                         "StatusCallback": settings.function_url("voice_status")})
     call_id = _reach_the_agent(stack, tenant, params, out)
     if call_id is None:

@@ -39,7 +39,8 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "appointments.manage": ("write", WORKERS),       # cancel, reschedule
     "routing.update": ("write", MANAGERS),           # hours, IVR, forwarding, agent
     "billing.read": ("read", OWNERS),
-    "billing.update": ("write", OWNERS),
+    "billing.manage": ("write", OWNERS),             # subscribe, Stripe's portal (card, cancel); never admins:
+                                                     # the owner answers for the money
     "members.read": ("read", EVERYONE),
     "members.manage": ("write", MANAGERS),           # invite, remove, change roles (never an owner's)
     "members.transfer_ownership": ("write", OWNERS),

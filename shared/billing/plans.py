@@ -43,11 +43,15 @@ def catalogue(settings: Any) -> dict[str, Plan]:
     return {plan.id: plan for plan in plans}
 
 
+class UnknownPlan(ValueError):
+    """No plan of the catalogue has this id (the message names the ones there are)."""
+
+
 def plan(settings: Any, plan_id: str) -> Plan:
-    """The plan named ``plan_id``; ValueError naming the plans there are."""
+    """The plan named ``plan_id``; :class:`UnknownPlan` naming the plans there are."""
     plans = catalogue(settings)
     if plan_id not in plans:
-        raise ValueError(f"unknown plan {plan_id!r} (plans: {', '.join(plans)})")
+        raise UnknownPlan(f"unknown plan {plan_id!r} (plans: {', '.join(plans)})")
     return plans[plan_id]
 
 

@@ -39,9 +39,9 @@ def ensure_customer(ports: Ports, scope: TenantScope) -> str:
         options={"idempotency_key": f"z3-customer-{tenant.id}-{record.synced_at:%s}"}))
     customer_id = customer.id
 
-    def link(tx) -> None:
-        tx.set(customer_index(customer_id), {"tenant_id": tenant.id})
+    def link(tx) -> None:  # reads before writes: Firestore refuses a read after a write in a transaction
         doc = tx.get(scope.path(RECORD)) or {"tenant_id": tenant.id}
+        tx.set(customer_index(customer_id), {"tenant_id": tenant.id})
         tx.set(scope.path(RECORD), {**doc, "customer_id": customer_id, "customer_deleted": False})
 
     ports.store().transaction(link)

@@ -41,6 +41,7 @@ TEMPLATES: dict[str, Category] = {
     "integration_sync_failed": "transactional",
     "marketing": "marketing",
     "billing_notice": "transactional",
+    "policy_update": "transactional",
 }
 MAX_SUBJECT = 150
 

@@ -263,3 +263,53 @@ def test_the_workers_were_reached_by_the_backends_own_delivery_and_took_every_de
         assert "Backend: gcp on the Google emulators (reused" in day["stdout"]
         assert {query for function, query, _ in lines if function == "call_completed"} == {"?z3_push=[redacted]"}
         assert not re.search(r"z3_push=[0-9a-f]{16}", day["logs"])
+
+
+def test_the_billing_story_subscribed_dunned_and_paid(day, records):
+    from shared.billing.records import RECORD
+    from shared.tenants import TenantScope
+    from tools import demo
+
+    scope = TenantScope(records.store(), demo.DEMO_TENANT)
+    record = scope.get(RECORD)
+    assert (record["status"], record["plan"], record["past_due_since"]) == ("active", "starter", None)
+    assert (record["card"]["brand"], record["card"]["last4"], record["card"]["exp_year"]) == ("visa", "1881", 2031)
+    invoices = [d.data for d in scope.query(scope.collection("invoices"))]
+    assert len(invoices) == 2 and {i["status"] for i in invoices} == {"paid"}
+    assert any(i["attempt_count"] >= 1 and i["amount_paid"] > 0 for i in invoices)  # the renewal, paid on retry
+    dunning = [d.data for d in scope.query(scope.collection("emails")) if d.get("template") == "billing_notice"]
+    failed = [e for e in dunning if ":failed:" in e["dedup_key"]]
+    assert len(failed) == 1 and failed[0]["status"] not in ("blocked", "failed")  # the dunning email, sent once
+    assert "owner emailed: Your payment did not go through" in day["stdout"]
+    assert "the invoice was paid: status active, invoice paid" in day["stdout"]
+
+
+def _every_document(store, path=None):
+    from shared.ports import Query
+
+    for collection in store.list_collections(path):
+        full = f"{path}/{collection}" if path else collection
+        for doc in store.query(Query(full)):
+            yield doc
+            yield from _every_document(store, doc.path)
+
+
+def test_no_full_card_number_in_any_stored_document_or_log_line(day, records):
+    """The day read a card number aloud on a call and texted one: what we stored holds the last
+    four only, and so does every log line (the detector: 13-19 digits passing Luhn, spoken
+    digit words included)."""
+    from shared.pii.cards import find_card_number
+    from shared.tenants import TenantScope
+    from tools import demo, scenarios_billing
+
+    docs = list(_every_document(records.store()))
+    assert len(docs) > 50
+    holding = [doc.path for doc in docs if find_card_number(doc.data)]
+    assert holding == []
+    assert not [line for line in day["logs"].splitlines() if find_card_number(line)]
+    assert not find_card_number(day["stdout"])
+    scope = TenantScope(records.store(), demo.DEMO_TENANT)
+    [text] = [d.data for d in scope.query(scope.collection("messages")) if d.get("from") == scenarios_billing.CARD_TEXTER]
+    assert "1111" in text["body"] and not find_card_number(text["body"])
+    [call] = [d.data for d in scope.query(scope.collection("calls")) if d.get("from") == scenarios_billing.CARD_CALLER]
+    assert call["transcript"] and "1111" in str(call["transcript"]) and "4242" in str(call["transcript"])

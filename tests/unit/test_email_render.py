@@ -38,6 +38,8 @@ CONTEXTS = {
     "billing_notice": {"kind": "payment_failed", "heading": "Your payment did not go through", "details": EVIL,
                        "invoice_number": "Z3-0002", "amount_due": "$49.00", "card": "Visa ending 4242",
                        "grace_ends": "2026-03-09T18:05:00Z", "action_url": "https://invoice.stripe.com/i/x"},
+    "policy_update": {"policy_version": "2027-01", "terms_version": "2027-01", "business_name": EVIL,
+                      "action_url": "https://z3.example/app/signin"},
     "privacy_request_update": {"request_id": "pr_123", "request_type": "export", "status": "completed",
                                "note": EVIL, "received_at": "2026-03-02T18:05:00Z",
                                "download_url": "https://z3.example/app/exports/pr_123"},

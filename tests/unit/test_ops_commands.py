@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
         (["--tenant", TENANT, "--plan", "gold"], 2, "unknown plan 'gold' (plans: starter, pro)"),
         (["--tenant", "t_nope", "--plan", "starter"], 1, "no tenant t_nope")]),
     "billing portal": (["--tenant", TENANT], [(["--tenant", TENANT], 1, "t_ops has no Stripe customer yet")]),
+    "policy announce": ([], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
     "user add": (["--tenant", TENANT, "--email", "sam@acme.example"], [
         (["--tenant", "t_nope", "--email", "sam@acme.example"], 1, "no tenant t_nope"),
         (["--tenant", TENANT, "--email", "dana@sunrise.example"], 2, "a user with this email exists")]),

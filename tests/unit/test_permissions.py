@@ -14,6 +14,7 @@ EXPECTED = {  # what a business owner would expect each role to do
     "calls.recordings.play": {"owner", "admin", "staff"},
     "routing.update": {"owner", "admin"},
     "billing.read": {"owner"},
+    "billing.manage": {"owner"},
     "data.export": {"owner", "admin"},
     "data.delete": {"owner"},
     "members.manage": {"owner", "admin"},

@@ -21,7 +21,7 @@ from shared.crm.endpoints import EVENT_TYPES
 from shared.ports import NotFound, StoreUnavailable
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
 from shared.billing.entitlements import LimitReached
-from tools.ops import billing, consent, crm, email, integrations, queue, recordings, records, tenants, users
+from tools.ops import billing, consent, crm, email, integrations, policy, queue, recordings, records, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -203,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True)
     p.add_argument("--item", required=True, help="the QuickBooks item id")
     p.add_argument("--rate", required=True, type=float, help="the price per appointment")
+
+    policy_cmd = sub.add_parser("policy", help="privacy policy and terms versions").add_subparsers(
+        dest="action", required=True)
+    _command(policy_cmd, "announce", policy.announce, "email every owner who has not accepted the configured "
+             "versions (once per owner and version)", kind="write").add_argument(
+        "--tenant", help="only this business (default: every business)")
     return parser
 
 

@@ -54,7 +54,7 @@ def seed(ports, key: str, number: str, caller: str) -> Seeded:
     tenant = create_tenant(store, name=f"Business {key}", contact_name=f"Owner {key}",
                            contact_email=f"owner@{key}.example", numbers=[number])
     owner = store.query(Query(f"tenants/{tenant.id}/users"))[0]
-    store.update(owner.path, {"status": "active", "password_hash": "$argon2id$stand-in"})
+    store.update(owner.path, {"status": "active", "password_hash": "$argon2id$stand-in", "email_verified_at": now})
     seeded = Seeded(tenant.id, number=caller)
     seeded.users[Role.owner], seeded.emails[Role.owner] = owner.id, f"owner@{key}.example"
     for role in ROLES[1:]:
@@ -100,11 +100,13 @@ GOOD_BODIES = {
     ("PATCH", "/business"): {"name": "Renamed Dental"},
     ("POST", "/members/invitations"): {"email": "new.person@elsewhere.example", "role": "staff"},
     ("POST", "/tokens"): {"name": "ci", "scope": "read"},
+    ("POST", "/billing/checkout"): {"plan": "starter"},
 }
 BAD_BODIES = {
     ("PATCH", "/business"): {"time_zone": "Mars/Olympus_Mons"},
     ("POST", "/members/invitations"): {"email": "someone@elsewhere.example", "role": "owner"},
     ("POST", "/tokens"): {"name": "ci", "scope": "admin"},
+    ("POST", "/billing/checkout"): {"plan": "platinum"},
 }
 
 

@@ -14,6 +14,7 @@ from shared.accounts import passwords, policy
 from shared.models.tenant import Role
 from shared.ports import Query
 from shared.tenants import add_user, create_tenant
+from tests.functions.local import local_settings
 
 PASSWORD = "violet-harbor-engine-42"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -35,7 +36,8 @@ def csrf_of(html: str) -> str:
 def make_business(ports, *, name: str = "Sunrise Dental", email: str = "owner@sunrise.example") -> Business:
     tenant = create_tenant(ports.store(), name=name, contact_name="Dana Rivera", contact_email=email)
     owner = ports.store().query(Query(f"tenants/{tenant.id}/users"))[0]
-    ports.store().update(owner.path, {"password_hash": passwords.hash_password(PASSWORD), "status": "active"})
+    ports.store().update(owner.path, {"password_hash": passwords.hash_password(PASSWORD), "status": "active",
+                                      "email_verified_at": ports.clock().now()})
     policy.record_acceptance(ports.store(), ports.clock().now(), tenant_id=tenant.id, user_id=owner.id, ip="127.0.0.1",
                              user_agent="test", settings=ports.settings)
     return Business(tenant.id, owner.id, email)
@@ -45,6 +47,24 @@ def add_member(ports, business: Business, email: str, role: Role) -> str:
     user = add_user(ports.store(), business.tenant_id, email=email, role=role, name=email.split("@")[0],
                     password_hash=passwords.hash_password(PASSWORD))
     return user.id
+
+
+STRIPE_WEBHOOK_SECRET = "whsec_test_app_sandbox_secret"
+
+
+@pytest.fixture
+def stripe_sandbox(clock):
+    """The Stripe sandbox on a loopback port: ``/api/v1/billing`` reaches it through the real SDK."""
+    from tools.sandboxes.stripe import StripeSandbox
+
+    with StripeSandbox(webhook_secret=STRIPE_WEBHOOK_SECRET, webhooks="manual",
+                       clock=lambda: clock.now().timestamp()) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def settings(tmp_path, stripe_sandbox):
+    return local_settings(tmp_path, STRIPE_API_BASE=stripe_sandbox.url, STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET)
 
 
 @pytest.fixture
