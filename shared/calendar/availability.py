@@ -78,7 +78,7 @@ def busy(ports: Ports, tenant_id: str, start: dt.datetime, end: dt.datetime, *, 
     """The calendar's busy intervals between ``start`` and ``end`` (at most :data:`REACH`),
     within ``budget`` seconds (see the module docstring)."""
     store = ports.store()
-    if not is_connected(store.get(connection_path(tenant_id, PROVIDER))):
+    if end <= start or not is_connected(store.get(connection_path(tenant_id, PROVIDER))):
         return Busy([], "none")
     end = min(end, start + REACH)
     now = ports.clock().now()

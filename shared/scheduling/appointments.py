@@ -103,6 +103,8 @@ def span(tenant: "Tenant", now: dt.datetime, *, days: int | None = None,
     settings = tenant.settings.scheduling
     zone = tenant.zone
     today = S.local_today(now, zone)
+    if on is not None and not S.in_horizon(settings, today, on):
+        return now, now  # a date no slot is offered on (9999-12-31 would overflow below)
     first = on or today
     count = 1 if on else (settings.horizon_days if days is None else max(1, min(days, settings.horizon_days)))
     start = dt.datetime.combine(first, dt.time(0), zone).astimezone(dt.timezone.utc)
@@ -174,6 +176,12 @@ def book(scope: "TenantScope", tenant: "Tenant", now: dt.datetime, *, start: dt.
         tx.create(f"{APPOINTMENTS}/{appt_id}", appointment.to_doc())
         return Booking("booked", appointment)
 
+    return _settle(scope, tenant, now, start, attempt, also_busy)
+
+
+def _settle(scope: "TenantScope", tenant: "Tenant", now: dt.datetime, start: dt.datetime, attempt,
+            also_busy: Sequence[Interval]) -> Booking:
+    """Run a booking transaction; a refused slot comes back with the nearest open ones."""
     try:
         result = scope.transaction(attempt)
     except AlreadyExists:
@@ -181,7 +189,7 @@ def book(scope: "TenantScope", tenant: "Tenant", now: dt.datetime, *, start: dt.
         # commit: read again; it now answers "taken" or "already_booked".
         result = scope.transaction(attempt)
     if result.status in ("taken", "not_offered"):
-        nearby = (open_slots(scope, tenant, now, on=start.astimezone(zone).date(), also_busy=also_busy)
+        nearby = (open_slots(scope, tenant, now, on=start.astimezone(tenant.zone).date(), also_busy=also_busy)
                   or open_slots(scope, tenant, now, also_busy=also_busy))
         return Booking(result.status, alternatives=nearest(nearby, start, 3))
     return result
@@ -254,11 +262,4 @@ def reschedule(scope: "TenantScope", tenant: "Tenant", now: dt.datetime, appoint
         tx.update(path, {"start": slot.start, "end": slot.end, "slot_key": key, "label": moved.label})
         return Booking("booked", moved)
 
-    try:
-        result = scope.transaction(attempt)
-    except AlreadyExists:
-        result = scope.transaction(attempt)
-    if result.status in ("taken", "not_offered"):
-        nearby = open_slots(scope, tenant, now, on=start.astimezone(zone).date(), also_busy=also_busy)
-        return Booking(result.status, alternatives=nearest(nearby, start, 3))
-    return result
+    return _settle(scope, tenant, now, start, attempt, also_busy)
