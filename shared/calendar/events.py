@@ -62,10 +62,30 @@ def sync(ports: Ports, tenant_id: str, appt: "Appointment", *, timeout: float = 
 
 def sync_quietly(ports: Ports, tenant_id: str, appt: "Appointment", *, timeout: float = SYNC_TIMEOUT) -> str | None:
     """:func:`sync`, a failure logged (the booking stands; ``calendar_synced_at`` stays unset
-    and ``scripts/ops calendar sync`` repeats it)."""
+    and :func:`sync_pending` -- ``scripts/ops integrations calendar-sync`` -- repeats it)."""
     try:
         return sync(ports, tenant_id, appt, timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - the caller's booking must not fail on Google
         log.warning("calendar event not synced", extra={"tenant_id": tenant_id, "appointment_id": appt.id,
                                                          "error": type(exc).__name__})
         return None
+
+
+def sync_pending(ports: Ports, tenant_id: str) -> tuple[int, int]:
+    """Write every appointment whose event was not written (or not since it changed) into the
+    calendar. Returns (synced, failed); NotConnected when no calendar is connected."""
+    from shared.integrations import connections
+    from shared.scheduling.appointments import APPOINTMENTS, Appointment
+    from shared.tenants import TenantScope
+
+    connections.live(ports, tenant_id, PROVIDER)
+    scope = TenantScope(ports.store(), tenant_id)
+    synced = failed = 0
+    for doc in scope.query(scope.collection(APPOINTMENTS)):  # the tenant's appointments; an operator's repair
+        if doc.data.get("calendar_synced_at") is not None:
+            continue
+        if sync_quietly(ports, tenant_id, Appointment.from_doc(doc.data), timeout=10.0):
+            synced += 1
+        else:
+            failed += 1
+    return synced, failed

@@ -223,7 +223,7 @@ def cancel(scope: "TenantScope", appointment_id: str) -> Appointment | None:
             lock = tx.get(f"{SLOT_LOCKS}/{appt.slot_key}")
             if lock is not None and lock.get("appointment_id") == appt.id:
                 tx.delete(f"{SLOT_LOCKS}/{appt.slot_key}")
-            tx.update(path, {"status": "cancelled"})
+            tx.update(path, {"status": "cancelled", "calendar_synced_at": None})
             appt = appt.model_copy(update={"status": "cancelled"})
         return appt
 
@@ -259,7 +259,8 @@ def reschedule(scope: "TenantScope", tenant: "Tenant", now: dt.datetime, appoint
         tx.delete(f"{SLOT_LOCKS}/{appt.slot_key}")
         tx.create(f"{SLOT_LOCKS}/{key}", {"appointment_id": appt.id, "start": slot.start, "end": slot.end,
                                           "created_at": now})
-        tx.update(path, {"start": slot.start, "end": slot.end, "slot_key": key, "label": moved.label})
+        tx.update(path, {"start": slot.start, "end": slot.end, "slot_key": key, "label": moved.label,
+                         "calendar_synced_at": None})
         return Booking("booked", moved)
 
     return _settle(scope, tenant, now, start, attempt, also_busy)

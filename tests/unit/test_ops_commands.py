@@ -72,6 +72,9 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
     "integrations disconnect": (["quickbooks", "--tenant", TENANT, "--email", "dana@sunrise.example"], [
         (["quickbooks", "--tenant", "t_nope", "--email", "dana@sunrise.example"], 1, "no tenant t_nope"),
         (["quickbooks", "--tenant", TENANT, "--email", "dana@sunrise.example"], 1, "has no live quickbooks connection")]),
+    "integrations calendar-sync": (["--tenant", TENANT], [
+        (["--tenant", "t_nope"], 1, "no tenant t_nope"),
+        (["--tenant", TENANT], 1, "has no live google_calendar connection")]),
     "integrations quickbooks-item": (["--tenant", TENANT, "--item", "2", "--rate", "85"], [
         (["--tenant", TENANT, "--item", "x", "--rate", "85"], 2, "is not a QuickBooks item id"),
         (["--tenant", TENANT, "--item", "2", "--rate", "-1"], 2, "--rate must be between"),

@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("provider", choices=integrations.PROVIDERS)
     p.add_argument("--tenant", required=True)
     p.add_argument("--email", required=True, help="the owner or admin who asked (named in the audit log)")
+    _command(integrations_cmd, "calendar-sync", integrations.calendar_sync,
+             "write the appointments whose Google Calendar event is missing or outdated", kind="write").add_argument(
+        "--tenant", required=True)
     p = _command(integrations_cmd, "quickbooks-item", integrations.item,
                  "the service item and rate completed appointments are invoiced with", kind="write")
     p.add_argument("--tenant", required=True)

@@ -17,7 +17,7 @@ from shared.integrations import connections
 from shared.models.tenant import email_key
 from shared.quickbooks import connect
 from shared.runtime import Ports
-from tools.ops.context import NOT_FOUND, REFUSED, OpsError, out, out_json
+from tools.ops.context import NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, out, out_json
 from tools.ops.email import email_address
 from tools.ops.tenants import require_tenant
 
@@ -93,3 +93,14 @@ def item(args: argparse.Namespace, ports: Ports) -> int:
                          {"details.item_id": args.item, "details.rate": round(args.rate, 2)})
     out(f"{tenant.id} invoices completed appointments as QuickBooks item {args.item} at {args.rate:.2f}")
     return 0
+
+
+def calendar_sync(args: argparse.Namespace, ports: Ports) -> int:
+    from shared.calendar import events
+
+    tenant = require_tenant(ports, args.tenant)
+    if (connections.get(ports, tenant.id, "google_calendar") or {}).get("status") != "connected":
+        raise OpsError(f"{tenant.id} has no live google_calendar connection", NOT_FOUND)
+    synced, failed = events.sync_pending(ports, tenant.id)
+    out(f"{tenant.id}: {synced} appointments written to Google Calendar, {failed} failed")
+    return 0 if not failed else UNAVAILABLE

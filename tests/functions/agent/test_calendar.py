@@ -213,3 +213,27 @@ def test_one_businesss_calendar_never_reaches_another(client, settings, ports, c
     ports.store().set(connections.connection_path(OTHER, "google_calendar"), stored)
     with pytest.raises(ValueError):
         connections.tokens(ports, OTHER, "google_calendar")
+
+
+def test_google_down_at_booking_keeps_the_booking_and_calendar_sync_writes_it_later(client, settings, ports, google,
+                                                                                   business, retell_sandbox,
+                                                                                   monkeypatch):
+    from tools import ops
+
+    for name in ("GOOGLE_OAUTH_AUTH_URL", "GOOGLE_OAUTH_TOKEN_URL", "GOOGLE_OAUTH_REVOKE_URL", "GOOGLE_CALENDAR_API_URL",
+                 "PUBLIC_BASE_URL"):
+        monkeypatch.setenv(name, getattr(settings, name.lower()))
+    connect_calendar(client, ports, google)
+    _sid, call = start_ai_call(client, settings, retell_sandbox)
+    tool(client, settings, call, "check_availability", date="2026-03-05")  # free/busy cached
+    google.fail(10)
+    status, answer = tool(client, settings, call, "book_appointment", start=THURSDAY_2PM, name="Maria Lopez")
+    assert status == 200 and answer["booked"] is True
+    assert google.events(OWNER_EMAIL) == {}
+    google.fail(0)
+    assert ops.main(["--data-dir", str(settings.z3_data_dir), "integrations", "calendar-sync",
+                     "--tenant", TENANT]) == 0
+    [event] = google.events(OWNER_EMAIL).values()
+    assert event["id"] == events.event_id(TENANT, answer["appointment"]["id"])
+    # nothing left to write: a second run writes nothing
+    assert events.sync_pending(ports, TENANT) == (0, 0)
