@@ -152,7 +152,8 @@ def _calendar_busy(ctx: Context, *, days: int | None = None, on: dt.date | None 
     from shared.voice.fallback import within_budget
 
     start, end = span(ctx.tenant, ctx.now, days=days, on=on)
-    return availability.busy(ctx.ports, ctx.tenant.id, max(start, ctx.now), end, run=within_budget).intervals
+    # whole local days: the cache key stays the same all day (the earlier hours cost nothing)
+    return availability.busy(ctx.ports, ctx.tenant.id, start, end, run=within_budget).intervals
 
 
 def _calendar_event(ctx: Context, appt: Any) -> None:
