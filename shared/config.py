@@ -37,7 +37,8 @@ MIN_OWN_SECRET_LENGTH = 32
 # when set. tests/unit/test_function_secrets.py walks each function's imports and checks that
 # this table lists every secret its code can read.
 FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
-    "app": ("stripe_secret_key", "z3_api_token_pepper", "twilio_auth_token"),  # Stripe: billing API; Twilio: texts sent from the dashboard
+    # Stripe: the billing API; Twilio: texts sent from the dashboard; Google: appointment changes reach the calendar
+    "app": ("stripe_secret_key", "z3_api_token_pepper", "twilio_auth_token", "google_client_secret"),
     "billing_grace": ("stripe_secret_key",),
     "billing_usage": ("stripe_secret_key",),
     "call_completed": (),
@@ -46,14 +47,14 @@ FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     "email_events": ("resend_webhook_secret", "resend_api_key"),
     "email_unsubscribe": ("z3_session_secret",),
     "notify": ("resend_api_key", "z3_session_secret"),
-    "oauth_callback": ("intuit_client_secret",),
+    "oauth_callback": ("intuit_client_secret", "google_client_secret"),
     "quickbooks_sync": ("intuit_client_secret",),
     "quickbooks_webhook": ("intuit_verifier_token", "intuit_client_secret"),
     "recording_ingest": ("twilio_auth_token",),
     "recording_sweep": ("twilio_auth_token",),
     "retell_recording_copy": ("retell_api_key", "twilio_auth_token"),
-    "retell_tools": ("retell_api_key", "retell_webhook_key", "twilio_auth_token"),
-    "retell_webhook": ("retell_api_key", "retell_webhook_key", "twilio_auth_token"),
+    "retell_tools": ("retell_api_key", "retell_webhook_key", "twilio_auth_token", "google_client_secret"),
+    "retell_webhook": ("retell_api_key", "retell_webhook_key", "twilio_auth_token", "google_client_secret"),
     "sms_inbound": ("twilio_auth_token", "twilio_webhook_shared_key"),
     "sms_status": ("twilio_auth_token", "twilio_webhook_shared_key"),
     "stripe_events": ("stripe_secret_key", "stripe_webhook_secret"),
@@ -73,6 +74,10 @@ PROVIDER_DOMAINS: dict[str, tuple[str, ...]] = {
     "kms_endpoint": ("googleapis.com",),
     "intuit_discovery_url": ("intuit.com",),
     "intuit_api_base_url": ("intuit.com",),
+    "google_oauth_auth_url": ("google.com",),
+    "google_oauth_token_url": ("googleapis.com",),
+    "google_oauth_revoke_url": ("googleapis.com",),
+    "google_calendar_api_url": ("googleapis.com",),
 }
 
 # Secrets needed where no function name says otherwise (operator tools on the gcp backend).
@@ -83,6 +88,7 @@ REQUIRED_SECRETS = (
     "stripe_webhook_secret",
     "intuit_client_secret",
     "intuit_verifier_token",
+    "google_client_secret",
     "resend_api_key",
     "resend_webhook_secret",
     "z3_session_secret",
@@ -187,6 +193,14 @@ class Settings(BaseModel):
     # production host). The loopback sandbox (tools/sandboxes/intuit.py) serves both.
     intuit_discovery_url: str | None = Field(default=None, alias="INTUIT_DISCOVERY_URL")
     intuit_api_base_url: str | None = Field(default=None, alias="INTUIT_API_BASE_URL")
+    # Google Calendar (OAuth web client of the Google Cloud console). The four URLs default to
+    # Google's own endpoints; the loopback sandbox (tools/sandboxes/google.py) serves them all.
+    google_client_id: str = Field(default="local-google-client.apps.googleusercontent.com", alias="GOOGLE_CLIENT_ID")
+    google_client_secret: SecretStr = Field(default=_local("google-client-secret"), alias="GOOGLE_CLIENT_SECRET")
+    google_oauth_auth_url: str | None = Field(default=None, alias="GOOGLE_OAUTH_AUTH_URL")
+    google_oauth_token_url: str | None = Field(default=None, alias="GOOGLE_OAUTH_TOKEN_URL")
+    google_oauth_revoke_url: str | None = Field(default=None, alias="GOOGLE_OAUTH_REVOKE_URL")
+    google_calendar_api_url: str | None = Field(default=None, alias="GOOGLE_CALENDAR_API_URL")
     resend_api_key: SecretStr = Field(default=_local("resend-api-key"), alias="RESEND_API_KEY")
     # Svix secrets look like "whsec_<base64>"; this local one is valid base64 (24 bytes) and says
     # what it is.
@@ -252,6 +266,13 @@ class Settings(BaseModel):
     @property
     def project(self) -> str:
         return self.google_cloud_project or "z3-local"
+
+    def allow_loopback_oauth(self, url: str) -> None:
+        """oauthlib refuses an ``http://`` token endpoint unless ``OAUTHLIB_INSECURE_TRANSPORT``
+        is set: allow it for a loopback sandbox in development mode only (outside it the
+        provider URLs must be https on the provider's domain, see ``PROVIDER_DOMAINS``)."""
+        if (self.is_local or self.emulated) and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"):
+            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
     def function_url(self, function_name: str) -> str:
         """The public URL of one function: ``PUBLIC_BASE_URL/<function_name>``.

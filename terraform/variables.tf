@@ -85,8 +85,8 @@ variable "functions" {
     voice_status          = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
     recording_ingest      = { kind = "task", timeout = 300, secrets = ["twilio_auth_token"], blobs = true }
     recording_sweep       = { kind = "scheduled", schedule = "*/30 * * * *", timeout = 300, secrets = ["twilio_auth_token"], enqueues = true }
-    retell_webhook        = { kind = "http", secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token"], enqueues = true, publishes = ["call.completed"] }
-    retell_tools          = { kind = "http", min_instances = 1, secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token"], enqueues = true, publishes = ["call.completed"] }
+    retell_webhook        = { kind = "http", secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token", "google_client_secret"], enqueues = true, publishes = ["call.completed"], kms = true }
+    retell_tools          = { kind = "http", min_instances = 1, secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token", "google_client_secret"], enqueues = true, publishes = ["call.completed"], kms = true }
     retell_recording_copy = { kind = "task", timeout = 300, secrets = ["retell_api_key", "twilio_auth_token"], blobs = true, enqueues = true, publishes = ["call.completed"] }
     call_completed        = { kind = "event", topic = "call.completed", enqueues = true, publishes = ["call.completed"] }
     call_finalize         = { kind = "task", secrets = ["retell_api_key"], enqueues = true, publishes = ["call.completed"] }
@@ -96,12 +96,12 @@ variable "functions" {
     crm_push              = { kind = "task", enqueues = true, kms = true }
     email_events          = { kind = "http", secrets = ["resend_webhook_secret", "resend_api_key"] }
     email_unsubscribe     = { kind = "http", secrets = ["z3_session_secret"], armor = "default" }
-    app                   = { kind = "http", memory = "1Gi", min_instances = 1, armor = "sign_in", secrets = ["stripe_secret_key", "z3_api_token_pepper", "twilio_auth_token"], enqueues = true, kms = true }
+    app                   = { kind = "http", memory = "1Gi", min_instances = 1, armor = "sign_in", secrets = ["stripe_secret_key", "z3_api_token_pepper", "twilio_auth_token", "google_client_secret"], enqueues = true, kms = true }
     stripe_events         = { kind = "http", secrets = ["stripe_webhook_secret", "stripe_secret_key"], enqueues = true }
     billing_usage         = { kind = "event", topic = "call.completed", secrets = ["stripe_secret_key"], publishes = ["call.completed"] }
     billing_grace         = { kind = "task", secrets = ["stripe_secret_key"], enqueues = true }
     quickbooks_sync       = { kind = "task", secrets = ["intuit_client_secret"], enqueues = true, kms = true }
     quickbooks_webhook    = { kind = "http", secrets = ["intuit_verifier_token", "intuit_client_secret"], enqueues = true, kms = true }
-    oauth_callback        = { kind = "http", secrets = ["intuit_client_secret"], armor = "default", enqueues = true, kms = true }
+    oauth_callback        = { kind = "http", secrets = ["intuit_client_secret", "google_client_secret"], armor = "default", enqueues = true, kms = true }
   }
 }

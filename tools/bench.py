@@ -166,7 +166,8 @@ def bench_ports(n: int = 1000, rounds: int = 3) -> None:
 
 SECTIONS = {"ports": "tools.bench:bench_ports", "auth": "tools.bench_auth:bench", "voice": "tools.bench_voice:bench",
             "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench", "billing": "tools.bench_billing:bench",
-            "voice-parts": "tools.bench_voice:bench_parts", "cold": "tools.bench_cold:bench"}
+            "voice-parts": "tools.bench_voice:bench_parts", "cold": "tools.bench_cold:bench",
+            "calendar": "tools.bench_calendar:bench"}
 DEFAULT = ("ports", "voice", "sms", "retell", "cold")  # voice-parts is a diagnostic: asked for by name
 
 

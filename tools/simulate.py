@@ -17,10 +17,11 @@ from typing import Callable
 
 def scenarios() -> list[Callable]:
     """The day, in order: calls first, then texts, then the emails all of it caused."""
-    from tools import scenarios_ai, scenarios_billing, scenarios_email, scenarios_sms, scenarios_voice
+    from tools import scenarios_ai, scenarios_billing, scenarios_calendar, scenarios_email, scenarios_sms, scenarios_voice
 
     return [scenarios_ai.ai_books_an_appointment, *scenarios_voice.ALL, scenarios_ai.ai_transfers_to_a_person,
-            scenarios_sms.texts_with_consent, *scenarios_billing.ALL,
+            scenarios_sms.texts_with_consent, scenarios_calendar.calendar_busy_hour_not_offered,
+            *scenarios_billing.ALL,
             scenarios_email.notifications_sent]
 
 

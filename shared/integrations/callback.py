@@ -29,6 +29,10 @@ def completer(provider: str) -> Complete:
         from shared.quickbooks.connect import complete
 
         return complete
+    if provider == "google_calendar":
+        from shared.calendar.connect import complete as complete_google
+
+        return complete_google
     raise StateInvalid("state is for no known provider")
 
 

@@ -5,10 +5,11 @@
                       DST included);
 * ``appointments``  — the service: open slots minus booked ones, and transactional booking
                       (``tenants/{t}/appointments/{id}`` + a slot lock
-                      ``tenants/{t}/appointment_slots/{start}``).
+                      ``tenants/{t}/appointment_slots/{start}``); ``cancel`` and
+                      ``reschedule`` free or move the slot lock.
 
-Google Calendar sync is not part of this yet: availability comes from the weekly windows here
-and the appointments booked through Z3 OS only.
+The business's Google Calendar (``shared.calendar``) is passed in as ``also_busy`` intervals:
+availability is the weekly windows minus our appointments minus the calendar's busy times.
 
 Import the submodules you need; this package imports nothing.
 """

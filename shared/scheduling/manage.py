@@ -23,7 +23,9 @@ from shared.accounts.errors import Conflict, InvalidInput, NotFound
 from shared.accounts.principal import Principal
 from shared.ports import Ports
 from shared.scheduling import slots as S
-from shared.scheduling.appointments import APPOINTMENTS, SLOT_LOCKS, Appointment, _intervals, closed_dates
+from shared.calendar import events as calendar_events
+from shared.scheduling import appointments as A
+from shared.scheduling.appointments import APPOINTMENTS, Appointment
 from shared.sms.gate import SendResult, send_sms
 from shared.tenants import TenantScope
 
@@ -80,25 +82,18 @@ def _tell(ports: Ports, scope: TenantScope, appointment: Appointment, body: str,
 
 
 def cancel(ports: Ports, actor: Principal, appointment_id: str, *, ip: str = "", user_agent: str = "") -> Change:
+    """Cancel (idempotent; the slot is freed), audit, update the business's calendar, tell the
+    caller through the gate. The transaction is the booking module's own."""
     scope, now = TenantScope(ports.store(), actor.tenant_id), ports.clock().now()
-    _get(scope, appointment_id)
-
-    def attempt(tx) -> Appointment:
-        data = tx.get(f"{APPOINTMENTS}/{appointment_id}")
-        current = Appointment.from_doc(data) if data else None
-        if current is None:
-            raise NotFound("No such appointment.")
-        if current.status == "cancelled":
-            return current
-        lock = tx.get(f"{SLOT_LOCKS}/{current.slot_key}")
-        tx.update(f"{APPOINTMENTS}/{appointment_id}", {"status": "cancelled", "cancelled_at": now})
-        if lock is not None and lock.get("appointment_id") == appointment_id:
-            tx.delete(f"{SLOT_LOCKS}/{current.slot_key}")
-        return current.model_copy(update={"status": "cancelled", "cancelled_at": now})
-
-    appointment = scope.transaction(attempt)
+    before = _get(scope, appointment_id)
+    appointment = A.cancel(scope, appointment_id, now)
+    if appointment is None:
+        raise NotFound("No such appointment.")
+    if before.status == "cancelled":
+        return Change(appointment, None)
     audit.record(ports.store(), now, tenant_id=actor.tenant_id, action="appointment.cancelled",
                  actor_user_id=actor.user_id, ip=ip, user_agent=user_agent, target=appointment_id)
+    calendar_events.sync_quietly(ports, actor.tenant_id, appointment)
     business = (scope.get("") or {}).get("name") or "We"
     text = _tell(ports, scope, appointment, f"{business}: your appointment on {appointment.label} is cancelled. "
                  "Call us to book a new time. Reply STOP to opt out.", f"appt-cancel-{appointment_id}")
@@ -108,57 +103,31 @@ def cancel(ports: Ports, actor: Principal, appointment_id: str, *, ip: str = "",
 def reschedule(ports: Ports, actor: Principal, appointment_id: str, new_start: str, *, ip: str = "",
                user_agent: str = "") -> Change:
     """Move a booked appointment to ``new_start`` (ISO 8601; without an offset: the business's
-    local time), which must be a slot the business offers now."""
+    local time), which must be a slot the business offers now (the booking module's transaction
+    moves the slot lock); audit, calendar, a text to the caller through the gate."""
     scope, now = TenantScope(ports.store(), actor.tenant_id), ports.clock().now()
     tenant = scope.tenant()
-    zone, settings = tenant.zone, tenant.settings.scheduling
     before = _get(scope, appointment_id)
     if before.status != "booked":
         raise Conflict("This appointment is cancelled.")
     try:
-        start = S.parse_start(new_start, zone, now=now)
+        start = S.parse_start(new_start, tenant.zone, now=now)
     except ValueError:
         raise InvalidInput("Choose a new date and time.", field="start") from None
-    key = S.slot_key(start)
-    closed = closed_dates(tenant)
-
-    def attempt(tx) -> Appointment:
-        data = tx.get(f"{APPOINTMENTS}/{appointment_id}")
-        current = Appointment.from_doc(data) if data else None
-        if current is None:
-            raise NotFound("No such appointment.")
-        if current.status != "booked":
-            raise Conflict("This appointment is cancelled.")
-        if current.slot_key == key:
-            return current
-        lock = tx.get(f"{SLOT_LOCKS}/{key}")
-        old_lock = tx.get(f"{SLOT_LOCKS}/{current.slot_key}")
-        window = dt.timedelta(days=1) + settings.buffer
-        nearby = tx.query(scope.collection(APPOINTMENTS).where("start", ">=", start - window)
-                          .where("start", "<", start + window).order_by("start"))
-        booked = _intervals([d for d in nearby if d.id != appointment_id])
-        if lock is not None:
-            raise Conflict("That time is already booked.")
-        slot = S.find_offered(settings, zone, now, start, booked=booked, closed=closed)
-        if slot is None:
-            raise InvalidInput("That time is not one the business offers (closed, taken, too soon or too far).",
-                               field="start")
-        moved = current.model_copy(update={"start": slot.start, "end": slot.end, "slot_key": key,
-                                           "label": S.describe(slot.start, zone), "rescheduled_at": now})
-        tx.create(f"{SLOT_LOCKS}/{key}", {"appointment_id": appointment_id, "start": slot.start, "end": slot.end,
-                                          "created_at": now})
-        tx.update(f"{APPOINTMENTS}/{appointment_id}", {"start": slot.start, "end": slot.end, "slot_key": key,
-                                                       "label": moved.label, "rescheduled_at": now})
-        if old_lock is not None and old_lock.get("appointment_id") == appointment_id:
-            tx.delete(f"{SLOT_LOCKS}/{current.slot_key}")
-        return moved
-
-    appointment = scope.transaction(attempt)
-    if appointment.slot_key == before.slot_key:
+    booking = A.reschedule(scope, tenant, now, appointment_id, start=start)
+    if booking.status == "taken":
+        raise Conflict("That time is already booked.")
+    if booking.status == "not_offered" or booking.appointment is None:
+        raise InvalidInput("That time is not one the business offers (closed, taken, too soon or too far).",
+                           field="start")
+    appointment = booking.appointment
+    if booking.status == "already_booked":
         return Change(appointment, None)
+    key = appointment.slot_key
     audit.record(ports.store(), now, tenant_id=actor.tenant_id, action="appointment.rescheduled",
                  actor_user_id=actor.user_id, ip=ip, user_agent=user_agent, target=appointment_id,
                  changes={"start": {"old": before.start.isoformat(), "new": appointment.start.isoformat()}})
+    calendar_events.sync_quietly(ports, actor.tenant_id, appointment)
     business = (scope.get("") or {}).get("name") or "We"
     text = _tell(ports, scope, appointment, f"{business}: your appointment moved from {before.label} to "
                  f"{appointment.label}. Reply STOP to opt out.", f"appt-move-{appointment_id}-{key}")

@@ -129,7 +129,9 @@ def check_availability(ctx: Context, args: AvailabilityArgs) -> Answer:
         ctx.log_action("AI checked availability: this business does not book by phone", f"avail:{ctx.call_id}:off")
         return {"result": f"{ctx.tenant.name} does not book {label}s by phone. Offer to take a message.",
                 "slots": []}
-    found = appointments.iter_open_slots(ctx.scope, ctx.tenant, ctx.now, days=args.days, on=args.date)
+    busy = _calendar_busy(ctx, days=args.days, on=args.date)
+    found = appointments.iter_open_slots(ctx.scope, ctx.tenant, ctx.now, days=args.days, on=args.date,
+                                         also_busy=busy)
     offered = _spread(found, ctx.tenant.zone, args.limit, per_day=args.limit if args.date else 3)
     key = f"avail:{ctx.call_id}:{_key(args.model_dump(mode='json'))}"
     if not offered:
@@ -141,6 +143,33 @@ def check_availability(ctx: Context, args: AvailabilityArgs) -> Answer:
     ctx.log_action(f"AI checked availability and offered {len(offered)} times", key)
     return {"result": f"Open {label} times: {speak_slots(offered, ctx.tenant.zone)}.",
             "slots": _slot_list(offered, ctx.tenant), "time_zone": ctx.tenant.time_zone}
+
+
+def _calendar_busy(ctx: Context, *, days: int | None = None, on: dt.date | None = None) -> list:
+    """The business's Google Calendar busy times for the range asked, within the calendar's
+    budget (a slow Google falls back to the cache or to our own bookings only)."""
+    from shared.calendar import availability
+    from shared.scheduling.appointments import span
+    from shared.voice.fallback import within_budget
+
+    start, end = span(ctx.tenant, ctx.now, days=days, on=on)
+    # whole local days: the cache key stays the same all day (the earlier hours cost nothing)
+    return availability.busy(ctx.ports, ctx.tenant.id, start, end, run=within_budget).intervals
+
+
+def _calendar_event(ctx: Context, appt: Any) -> None:
+    """The appointment's event in the business's Google Calendar, within the calendar's budget
+    (a late one still lands: the event id is derived from the appointment, so a retry is one event)."""
+    import concurrent.futures
+
+    from shared.calendar.availability import BUDGET_SECONDS
+    from shared.calendar.events import sync_quietly
+    from shared.voice.fallback import within_budget
+
+    try:
+        within_budget(lambda: sync_quietly(ctx.ports, ctx.tenant.id, appt), BUDGET_SECONDS)
+    except concurrent.futures.TimeoutError:
+        log.warning("calendar event still being written", extra={"appointment_id": appt.id})
 
 
 # --- book_appointment ---------------------------------------------------------------------------
@@ -167,7 +196,7 @@ def book_appointment(ctx: Context, args: BookingArgs) -> Answer:
     booking = appointments.book(
         ctx.scope, ctx.tenant, ctx.now, start=start, booking_key=f"{ctx.call_id}:{slot_key(start)}",
         customer_name=args.name, customer_phone=phone, reason=args.reason, call_sid=ctx.ref.call_sid,
-        retell_call_id=ctx.call_id)
+        retell_call_id=ctx.call_id, also_busy=_calendar_busy(ctx, on=start.astimezone(ctx.tenant.zone).date()))
     label = ctx.tenant.settings.scheduling.appointment_label
     if booking.status == "disabled":
         raise ToolError(f"{ctx.tenant.name} does not book {label}s by phone. Offer to take a message.")
@@ -181,6 +210,8 @@ def book_appointment(ctx: Context, args: BookingArgs) -> Answer:
                 "slots": _slot_list(booking.alternatives, ctx.tenant)}
     appt = booking.appointment
     assert appt is not None
+    if booking.status == "booked" or appt.calendar_event_id is None:
+        _calendar_event(ctx, appt)
     ctx.log_action(f"AI booked {_a(label)} for {describe_short(appt.start, ctx.tenant.zone)} ({appt.customer_name})",
                    f"book:{appt.id}")
     return {"booked": True,

@@ -152,6 +152,10 @@ def test_every_scenario_of_the_day_played_cleanly(day):
     for failure in ("Traceback", "scenario failed", "NOT stored", "has NOT run"):
         assert failure not in text, text
     assert "Booked:" in text and "chain OK" in text and "email sent to owner" in text
+    # the calendar's busy hour is not offered once the business connected Google Calendar
+    assert "connected calendar:" in text and "in Google at" in text
+    assert any(line.startswith("  agent -> check_availability") and line.endswith(" not offered")
+               for line in text.splitlines()), text
 
 
 def test_the_records_show_the_day(records):

@@ -95,11 +95,18 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
     "integrations connect": (["quickbooks", "--tenant", TENANT, "--email", "dana@sunrise.example"], [
         (["quickbooks", "--tenant", TENANT, "--email", "nobody@sunrise.example"], 1, "has no user with that email"),
         (["xero", "--tenant", TENANT, "--email", "dana@sunrise.example"], 2, "invalid choice"),
-        (["quickbooks", "--tenant", "t_nope", "--email", "dana@sunrise.example"], 1, "no tenant t_nope")]),
+        (["quickbooks", "--tenant", "t_nope", "--email", "dana@sunrise.example"], 1, "no tenant t_nope"),
+        (["quickbooks", "--tenant", TENANT, "--email", "dana@sunrise.example", "--calendar", "x"], 2,
+         "--calendar is for google_calendar"),
+        (["google_calendar", "--tenant", TENANT, "--email", "dana@sunrise.example", "--calendar", "c" * 300], 2,
+         "--calendar must be 1-254 characters")]),
     "integrations status": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
     "integrations disconnect": (["quickbooks", "--tenant", TENANT, "--email", "dana@sunrise.example"], [
         (["quickbooks", "--tenant", "t_nope", "--email", "dana@sunrise.example"], 1, "no tenant t_nope"),
         (["quickbooks", "--tenant", TENANT, "--email", "dana@sunrise.example"], 1, "has no live quickbooks connection")]),
+    "integrations calendar-sync": (["--tenant", TENANT], [
+        (["--tenant", "t_nope"], 1, "no tenant t_nope"),
+        (["--tenant", TENANT], 1, "has no live google_calendar connection")]),
     "integrations quickbooks-item": (["--tenant", TENANT, "--item", "2", "--rate", "85"], [
         (["--tenant", TENANT, "--item", "x", "--rate", "85"], 2, "is not a QuickBooks item id"),
         (["--tenant", TENANT, "--item", "2", "--rate", "-1"], 2, "--rate must be between"),

@@ -184,13 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True)
     p.add_argument("endpoint")
 
-    integrations_cmd = sub.add_parser("integrations", help="QuickBooks Online connections").add_subparsers(
+    integrations_cmd = sub.add_parser("integrations", help="QuickBooks Online and Google Calendar connections").add_subparsers(
         dest="action", required=True)
     p = _command(integrations_cmd, "connect", integrations.connect_,
-                 "print the authorize URL that connects a business's QuickBooks company", kind="write")
+                 "print the authorize URL that connects a business's QuickBooks company or Google Calendar",
+                 kind="write")
     p.add_argument("provider", choices=integrations.PROVIDERS)
     p.add_argument("--tenant", required=True)
     p.add_argument("--email", required=True, help="the owner or admin who connects it")
+    p.add_argument("--calendar", help="google_calendar: the calendar id to use (default: the primary calendar)")
     _command(integrations_cmd, "status", integrations.status, "a business's connections").add_argument(
         "--tenant", required=True)
     p = _command(integrations_cmd, "disconnect", integrations.disconnect,
@@ -198,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("provider", choices=integrations.PROVIDERS)
     p.add_argument("--tenant", required=True)
     p.add_argument("--email", required=True, help="the owner or admin who asked (named in the audit log)")
+    _command(integrations_cmd, "calendar-sync", integrations.calendar_sync,
+             "write the appointments whose Google Calendar event is missing or outdated", kind="write").add_argument(
+        "--tenant", required=True)
     p = _command(integrations_cmd, "quickbooks-item", integrations.item,
                  "the service item and rate completed appointments are invoiced with", kind="write")
     p.add_argument("--tenant", required=True)

@@ -1,25 +1,28 @@
-"""``scripts/ops integrations ...``: a business's QuickBooks Online connection, until the app's
-Settings → Integrations page has the buttons.
+"""``scripts/ops integrations ...``: a business's QuickBooks Online and Google Calendar
+connections, until the app's Settings → Integrations page has the buttons.
 
 ``connect`` prints the authorize URL for the business's owner or admin to open (``--email``
 names who, recorded as the one who connected). The flow's state is bound to this invocation
 (an operator binding): it is printed only here, works once, for 10 minutes, and the callback
-needs no session cookie (``shared.integrations.connections``). ``disconnect`` revokes at Intuit
-and deletes the tokens; the audit log names the user given by ``--email``."""
+needs no session cookie (``shared.integrations.connections``). ``connect google_calendar
+--calendar ID`` chooses a calendar other than the account's primary one. ``disconnect`` revokes
+at the provider and deletes the tokens; the audit log names the user given by ``--email``."""
 
 from __future__ import annotations
 
 import argparse
 
+from shared.calendar import connect as calendar_connect
 from shared.integrations import connections
 from shared.models.tenant import email_key
 from shared.quickbooks import connect
 from shared.runtime import Ports
-from tools.ops.context import NOT_FOUND, REFUSED, OpsError, out, out_json
+from tools.ops.context import NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, out, out_json
 from tools.ops.email import email_address
 from tools.ops.tenants import require_tenant
 
-PROVIDERS = ("quickbooks",)
+PROVIDERS = ("quickbooks", "google_calendar")
+LABELS = {"quickbooks": "Intuit", "google_calendar": "Google"}
 
 
 def _user_id(ports: Ports, tenant_id: str, email: str) -> str:
@@ -35,7 +38,16 @@ def _user_id(ports: Ports, tenant_id: str, email: str) -> str:
 def connect_(args: argparse.Namespace, ports: Ports) -> int:
     tenant = require_tenant(ports, args.tenant)
     user_id = _user_id(ports, tenant.id, args.email)
-    url = connect.start(ports, tenant_id=tenant.id, user_id=user_id, binding=connections.operator_binding())
+    binding = connections.operator_binding()
+    if args.provider == "google_calendar":
+        if args.calendar is not None and not 0 < len(args.calendar) <= 254:
+            raise OpsError("--calendar must be 1-254 characters")
+        url = calendar_connect.start(ports, tenant_id=tenant.id, user_id=user_id, binding=binding,
+                                     calendar_id=args.calendar)
+    else:
+        if args.calendar:
+            raise OpsError("--calendar is for google_calendar")
+        url = connect.start(ports, tenant_id=tenant.id, user_id=user_id, binding=binding)
     out("Open this URL as the business (it works once, for 10 minutes):")
     out(url)
     return 0
@@ -52,7 +64,9 @@ def status(args: argparse.Namespace, ports: Ports) -> int:
             out(f"{provider}: never connected")
             continue
         when = data.get("connected_at") if data["status"] == "connected" else data.get("disconnected_at")
-        extra = (f" company {data.get('account_id')}, token until {data.get('access_expires_at')}"
+        account = ((data.get("details") or {}).get("calendar_name") and "calendar "
+                   + data["details"]["calendar_name"]) or f"company {data.get('account_id')}"
+        extra = (f" {account}, token until {data.get('access_expires_at')}"
                  if data["status"] == "connected" else f" ({data.get('disconnect_reason')})")
         out(f"{provider}: {data['status']} since {when}{extra}")
     return 0
@@ -61,9 +75,10 @@ def status(args: argparse.Namespace, ports: Ports) -> int:
 def disconnect(args: argparse.Namespace, ports: Ports) -> int:
     tenant = require_tenant(ports, args.tenant)
     user_id = _user_id(ports, tenant.id, args.email)
-    if not connect.disconnect(ports, tenant.id, actor_user_id=user_id, reason="operator"):
+    module = calendar_connect if args.provider == "google_calendar" else connect
+    if not module.disconnect(ports, tenant.id, actor_user_id=user_id, reason="operator"):
         raise OpsError(f"{tenant.id} has no live {args.provider} connection", NOT_FOUND)
-    out(f"disconnected {args.provider} from {tenant.id}: revoked at Intuit, tokens deleted")
+    out(f"disconnected {args.provider} from {tenant.id}: revoked at {LABELS[args.provider]}, tokens deleted")
     return 0
 
 
@@ -78,3 +93,14 @@ def item(args: argparse.Namespace, ports: Ports) -> int:
                          {"details.item_id": args.item, "details.rate": round(args.rate, 2)})
     out(f"{tenant.id} invoices completed appointments as QuickBooks item {args.item} at {args.rate:.2f}")
     return 0
+
+
+def calendar_sync(args: argparse.Namespace, ports: Ports) -> int:
+    from shared.calendar import events
+
+    tenant = require_tenant(ports, args.tenant)
+    if (connections.get(ports, tenant.id, "google_calendar") or {}).get("status") != "connected":
+        raise OpsError(f"{tenant.id} has no live google_calendar connection", NOT_FOUND)
+    synced, failed = events.sync_pending(ports, tenant.id)
+    out(f"{tenant.id}: {synced} appointments written to Google Calendar, {failed} failed")
+    return 0 if not failed else UNAVAILABLE

@@ -24,6 +24,8 @@ def registry() -> dict[str, tuple[Setting, Factory]]:
     entries["stripe"] = ("STRIPE_API_BASE", _stripe)
     entries["intuit"] = ({"INTUIT_API_BASE_URL": "", "INTUIT_DISCOVERY_URL": "/.well-known/openid_configuration"},
                          _intuit)
+    entries["google"] = ({"GOOGLE_OAUTH_AUTH_URL": "/o/oauth2/auth", "GOOGLE_OAUTH_TOKEN_URL": "/token",
+                          "GOOGLE_OAUTH_REVOKE_URL": "/revoke", "GOOGLE_CALENDAR_API_URL": "/calendar/v3"}, _google)
     return entries
 
 
@@ -63,3 +65,11 @@ def _intuit():
     from tools.sandboxes.intuit import IntuitSandbox
 
     return IntuitSandbox.from_settings(get_settings())
+
+
+def _google():
+    """Google's OAuth endpoints and the Calendar API (freeBusy, events)."""
+    from shared.config import get_settings
+    from tools.sandboxes.google import GoogleSandbox
+
+    return GoogleSandbox.from_settings(get_settings())
