@@ -119,6 +119,9 @@ class Settings(BaseModel):
     # deadline): a stuck store answers 503 well inside the providers' deadlines (Retell 10 s,
     # Twilio 15 s, where voice_answer's fallback also needs its own 5 s).
     z3_store_deadline_seconds: float = Field(default=5.0, gt=0, le=60, alias="Z3_STORE_DEADLINE_SECONDS")
+    # How long one retention_sweep invocation works before it queues its continuation (its
+    # timeout is 540 s: a page never takes the rest).
+    z3_retention_budget_seconds: float = Field(default=240.0, ge=0, le=480, alias="Z3_RETENTION_BUDGET_SECONDS")
 
     # --- Google Cloud resources (gcp backend) ---------------------------------------------
     z3_bucket: str = Field(default="z3-data", alias="Z3_BUCKET")

@@ -57,6 +57,17 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
     "email lift": (["--email", "owner@sunrise.example"], [
         (["--email", "not-an-email"], 2, "'not-an-email' is not an email address")]),
     "recordings sweep": ([], [([], 2, "no local stack is running")]),
+    "retention sweep": (["--dry-run"], [(["--now", "yesterday"], 2, "'yesterday' is not an ISO-8601 time"),
+                                        (["--now", "2027-01-01T00:00:00"], 2, "has no time zone")]),
+    "hold add": (["--tenant", TENANT, "--reason", "litigation", "--by", "ops"], [
+        (["--tenant", "t_nope", "--reason", "r", "--by", "ops"], 1, "no tenant t_nope"),
+        (["--tenant", TENANT, "--number", "abc", "--reason", "r", "--by", "ops"], 2, "'abc' is not a phone number"),
+        (["--tenant", TENANT, "--call", "../x", "--reason", "r", "--by", "ops"], 2, "'../x' is not a call sid"),
+        (["--tenant", TENANT, "--reason", " ", "--by", "ops"], 2, "a hold needs a reason")]),
+    "hold list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "hold release": (["--tenant", TENANT, "h_nothing", "--by", "ops"], [
+        (["--tenant", TENANT, "h_nothing", "--by", "ops"], 1, "no hold h_nothing"),
+        (["--tenant", "t_nope", "h_x", "--by", "ops"], 1, "no tenant t_nope")]),
     "consent show": (["--tenant", TENANT, "--number", NUMBER], [
         (["--tenant", TENANT, "--number", "abc"], 2, "'abc' is not a phone number"),
         (["--tenant", "t_nope", "--number", NUMBER], 1, "no tenant t_nope")]),

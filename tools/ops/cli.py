@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from shared.config import ConfigurationError
 from shared.ports import NotFound, StoreUnavailable
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
-from tools.ops import consent, email, queue, recordings, records, tenants, users
+from tools.ops import consent, email, holds, queue, recordings, records, retention, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -138,6 +138,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(consent_cmd, "show", consent.show, "a number's consent history with the chain check")
     p.add_argument("--tenant", required=True)
     p.add_argument("--number", required=True)
+
+    retention_cmd = sub.add_parser("retention", help="the retention sweep").add_subparsers(dest="action", required=True)
+    p = _command(retention_cmd, "sweep", retention.sweep,
+                 "delete what is past its time (also runs daily); --dry-run lists what would go", kind="write")
+    p.add_argument("--dry-run", action="store_true", help="delete nothing; say what would go")
+    p.add_argument("--now", help="sweep as of this time (ISO-8601 with a zone), not now")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    hold_cmd = sub.add_parser("hold", help="legal holds").add_subparsers(dest="action", required=True)
+    p = _command(hold_cmd, "add", holds.add, "keep a tenant, a caller's number or a call from any deletion",
+                 kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--number", help="hold one caller's data (E.164)")
+    p.add_argument("--call", help="hold one call (its CallSid)")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", required=True, help="who places the hold")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = _command(hold_cmd, "list", holds.list_, "active holds (--all: released too)", limit=True)
+    p.add_argument("--tenant")
+    p.add_argument("--all", action="store_true", help="released holds too")
+    p = _command(hold_cmd, "release", holds.release, "release a hold (its record stays)", kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("hold")
+    p.add_argument("--by", required=True, help="who releases the hold")
+    p.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
