@@ -36,6 +36,7 @@ TEMPLATES: dict[str, Category] = {
     "security_alert": "transactional",
     "verify_email": "transactional",
     "privacy_request_update": "transactional",
+    "account_flagged": "transactional",
     "marketing": "marketing",
 }
 MAX_SUBJECT = 150

@@ -28,7 +28,7 @@ from shared.voice.calls import call_path
 HoldKind = Literal["tenant", "number", "call"]
 KINDS: tuple[str, ...] = ("tenant", "number", "call")
 # the fields of a document that name a caller's number (calls, messages, contacts, consent ...)
-NUMBER_FIELDS = ("from", "to", "number", "phone")
+NUMBER_FIELDS = ("from", "to", "number", "phone", "customer_phone")
 
 
 class HoldError(ValueError):

@@ -45,6 +45,7 @@ from shared.retention import policy
 log = get_logger("z3.retention")
 
 RUNS = "retention_runs"
+TOMBSTONES = "deleted_tenants"  # written by shared.privacy.erase
 PAGE = 200  # a call page writes at most 2 documents each plus its cursor: under Firestore's 500
 COUNT_KEYS = ("due", "deleted", "recordings", "transcripts", "held")
 
@@ -182,6 +183,13 @@ class _Walk:
                             Query(f"{root}/{name}").where("expire_at", "<=", self.now).order_by("expire_at"),
                             "expire_at", lambda doc, plan: _expired(doc, plan, held))
 
+    def deleted_tenant(self, tenant_id: str) -> None:
+        """A deleted account keeps its consent ledger until the ledger's own 5 years are up
+        (``shared.privacy.erase``); nothing else of it is left."""
+        self.collection(tenant_id, "consent",
+                        Query(f"tenants/{tenant_id}/consent").where("expire_at", "<=", self.now).order_by("expire_at"),
+                        "expire_at", lambda doc, plan: _chain(doc, plan, HoldSet()))
+
 
 @dataclass
 class _Plan:
@@ -260,14 +268,9 @@ def sweep(ports: Ports, *, as_of: dt.datetime | None = None, dry_run: bool = Fal
     walk = _Walk(ports, report, budget_seconds=budget_seconds, page=page, on_page=on_page)
     try:
         for tenant in _tenants(store):
-            try:
-                walk.tenant(tenant)
-            except (StoreUnavailable, _OutOfTime):
-                raise
-            except Exception as exc:  # noqa: BLE001 - one tenant's bad data must not stop the others; reported
-                log.error("retention sweep failed for a tenant", extra={"tenant_id": tenant.id,
-                                                                      "error": type(exc).__name__})
-                report.errors.append({"tenant_id": tenant.id, "error": type(exc).__name__})
+            _guarded(report, tenant.id, walk.tenant, tenant)
+        for doc in store.stream(Query(TOMBSTONES)):
+            _guarded(report, doc.id, walk.deleted_tenant, doc.id)
     except _OutOfTime as stop:
         report.complete = False
         if not dry_run:
@@ -279,6 +282,16 @@ def sweep(ports: Ports, *, as_of: dt.datetime | None = None, dry_run: bool = Fal
     log.info("retention sweep", extra={"run_id": run_id, "dry_run": dry_run, "complete": report.complete,
                                        **{key: report.total(key) for key in COUNT_KEYS}})
     return report
+
+
+def _guarded(report: SweepReport, tenant_id: str, run: Callable[[Any], None], arg: Any) -> None:
+    try:
+        run(arg)
+    except (StoreUnavailable, _OutOfTime):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one tenant's bad data must not stop the others; reported
+        log.error("retention sweep failed for a tenant", extra={"tenant_id": tenant_id, "error": type(exc).__name__})
+        report.errors.append({"tenant_id": tenant_id, "error": type(exc).__name__})
 
 
 def _continue(ports: Ports, run_id: str, position: str) -> str:

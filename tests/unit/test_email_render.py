@@ -36,6 +36,7 @@ CONTEXTS = {
     "privacy_request_update": {"request_id": "pr_123", "request_type": "export", "status": "completed",
                                "note": EVIL, "received_at": "2026-03-02T18:05:00Z",
                                "download_url": "https://z3.example/app/exports/pr_123"},
+    "account_flagged": {"reason": EVIL, "delete_after": "2026-04-01T18:05:00Z"},
     "marketing": {"headline": EVIL, "paragraphs": [EVIL, "Second paragraph."], "cta_url": "https://z3os.com/new",
                   "cta_text": "See what's new"},
 }

@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
     "tenant show": ([TENANT], [(["t_nope"], 1, "no tenant t_nope")]),
     "tenant status": ([TENANT, "active"], [(["t_nope", "suspended"], 1, "no tenant t_nope"),
                                            ([TENANT, "asleep"], 2, "invalid choice")]),
+    "tenant purge": (["t_nope"], [(["t_nope"], 1, "no tenant t_nope"),
+                                  ([TENANT], 3, "not flagged_for_deletion")]),
     "number assign": (["--tenant", TENANT, "--number", "+13035550101"], [
         (["--tenant", TENANT, "--number", "abc"], 2, "'abc' is not a phone number"),
         (["--tenant", "t_nope", "--number", "+13035550101"], 1, "no tenant t_nope")]),

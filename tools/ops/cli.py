@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from shared.config import ConfigurationError
 from shared.ports import NotFound, StoreUnavailable
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
-from tools.ops import consent, email, holds, queue, recordings, records, retention, tenants, users
+from tools.ops import consent, email, holds, purge, queue, recordings, records, retention, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tenant")
     p.add_argument("status", choices=["active", "suspended", "flagged_for_deletion", "closed"])
     p.add_argument("--reason")
+    p = _command(tenant, "purge", purge.purge, "delete a business flagged for deletion, after its notice period, "
+                 "and print the deletion certificate", kind="write")
+    p.add_argument("tenant")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     number = sub.add_parser("number", help="phone-number registry").add_subparsers(dest="action", required=True)
     for name, fn, help in (("assign", tenants.number_assign, "route a number to a business"),
