@@ -10,7 +10,8 @@ The policy's schedule, per tenant collection:
 * ``consent``: a number's whole chain (state, events, sources) 5 years after its latest event
   (``expire_at`` on the state, moved forward by every event: ``shared.consent``);
 * every other collection (``messages`` and ``sms_sends``: 1 year; ``emails``: 1 year; ``audit``:
-  2 years; ...): the documents whose ``expire_at`` has passed, as their writers stamped it.
+  2 years; ``exports``: 7 days, the archive its ``blob_path`` names first; ...): the documents
+  whose ``expire_at`` has passed, as their writers stamped it.
   Documents without ``expire_at`` (contacts, appointments, users, settings: account data) are
   kept while the account is active.
 """

@@ -239,6 +239,8 @@ def _expired(doc: Document, plan: _Plan, held: HoldSet) -> None:
     if held.covers_doc(doc.id, doc.data):
         plan.counts["held"] += 1
         return
+    if isinstance(doc.data.get("blob_path"), str):  # an export record: its archive goes first
+        plan.blobs.append(doc.data["blob_path"])
     plan.deletes.append(doc.path)
     plan.counts["deleted"] += 1
 

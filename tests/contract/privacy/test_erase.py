@@ -10,80 +10,14 @@ import uuid
 
 import pytest
 
-from shared import consent, tenants
-from shared.accounts import sessions
 from shared.ports import FixedClock, Query
 from shared.privacy import holds
 from shared.privacy.erase import DeletionRefused, erase_account, erase_caller
-from shared.providers import retell
 from shared.runtime import Ports
 from shared.sms.gate import send_sms
 from shared.tenants import TenantScope
-from shared.voice.ingest import blob_path
+from tests.contract.privacy.data import CALLER, OTHER, business
 from tests.contract.retention_data import snapshot
-
-CALLER, OTHER = "+17205550111", "+17205550112"
-
-
-@pytest.fixture(scope="module")
-def sandboxes():
-    from shared.config import Settings
-    from tools.sandboxes.retell import RetellSandbox
-    from tools.sandboxes.twilio import TwilioSandbox
-
-    with TwilioSandbox.from_settings(Settings(Z3_BACKEND="local"), callbacks="off") as twilio, \
-            RetellSandbox() as retell_box:
-        yield twilio, retell_box
-
-
-@pytest.fixture
-def erase_ports(ports, sandboxes):
-    twilio, retell_box = sandboxes
-    twilio.reset()
-    retell_box.reset()
-    settings = ports.settings.model_copy(update={"twilio_api_base_url": twilio.url, "retell_base_url": retell_box.url,
-                                                 "public_base_url": "https://z3.example"})
-    return Ports(settings).provide(store=ports.store(), blobs=ports.blobs(), clock=FixedClock(),
-                                   tasks=ports.tasks())
-
-
-def business(p: Ports, sandboxes, tenant_id: str, number: str) -> dict[str, list[str]]:
-    """A business with two callers' calls (a recording at Twilio, ours, Retell's call), texts,
-    contacts, an appointment, consent, a user with a session, and the global indexes."""
-    twilio, _ = sandboxes
-    store, now = p.store(), p.clock().now()
-    tenants.create_tenant(store, tenant_id=tenant_id, name="Sunrise Plumbing", contact_name="Dana",
-                          contact_email=f"{tenant_id}@sunrise.example", numbers=[number])
-    scope = TenantScope(store, tenant_id)
-    made: dict[str, list[str]] = {"recordings": [], "retell": []}
-    for n, caller in enumerate([CALLER, CALLER, OTHER]):
-        sid = f"CA{uuid.uuid4().hex}"
-        rec = twilio.add_recording(call_sid=sid)
-        retell_id = retell.register_call(p.settings, agent_id="agent_1", from_number=caller, to_number=number,
-                                         metadata={"tenant_id": tenant_id, "call_sid": sid}, dynamic_variables={})
-        blob = blob_path(tenant_id, sid, rec)
-        p.blobs().put(blob, b"RIFF", content_type="audio/wav")
-        scope.set(f"calls/{sid}", {"call_sid": sid, "from": caller, "to": number, "created_at": now,
-                                   "retell_call_id": retell_id, "transcript": "hello",
-                                   "recordings": [{"recording_sid": rec, "source": "twilio", "blob_path": blob}]})
-        scope.set(f"call_facts/{sid}", {"call_sid": sid, "from": caller})
-        store.set(f"retell_calls/{retell_id}", {"tenant_id": tenant_id, "call_sid": sid})
-        scope.set(f"appointments/ap{n}", {"customer_phone": caller, "call_sid": sid, "start": now})
-        if caller == CALLER:
-            made["recordings"].append(rec)
-            made["retell"].append(retell_id)
-        made.setdefault(caller, []).extend([f"tenants/{tenant_id}/calls/{sid}", f"tenants/{tenant_id}/call_facts/{sid}",
-                                            f"tenants/{tenant_id}/appointments/ap{n}", blob])
-    for n, caller in enumerate([CALLER, OTHER]):
-        scope.set(f"messages/SM{n}", {"from": caller, "to": number, "body": "hi", "expire_at": now})
-        scope.set(f"contacts/{caller}", {"name": "Pat", "phone": caller})
-        made[caller] += [f"tenants/{tenant_id}/messages/SM{n}", f"tenants/{tenant_id}/contacts/{caller}"]
-        consent.record_sms_consent(scope, caller, call_id="CA_c", disclosure="May we text you?", now=now)
-    owner = next(iter(store.stream(Query(f"tenants/{tenant_id}/users"))))
-    sessions.create(store, now, tenant_id=tenant_id, user_id=owner.id, role="owner")
-    store.set(f"email_messages/re_{uuid.uuid4().hex[:8]}", {"tenant_id": tenant_id, "email_id": "em1"})
-    return made
-
 
 def globals_of(store, tenant_id: str) -> list[str]:
     return [doc.path for name in ("phone_numbers", "user_logins", "sessions", "retell_calls", "email_messages")
