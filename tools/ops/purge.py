@@ -36,8 +36,9 @@ def purge(args: argparse.Namespace, ports: Ports) -> int:
     job_id = f"purge-{args.tenant}"
     if store.get(f"{TOMBSTONES}/{args.tenant}") is None:
         tenant = require_tenant(ports, args.tenant)
-        if tenant.status != TenantStatus.flagged_for_deletion and store.get(f"deletion_certificates/{job_id}") is None:
-            raise OpsError(f"{args.tenant} is {tenant.status.value}, not flagged_for_deletion: flag it first "
+        status = getattr(tenant.status, "value", tenant.status)
+        if status != TenantStatus.flagged_for_deletion.value and store.get(f"deletion_certificates/{job_id}") is None:
+            raise OpsError(f"{args.tenant} is {status}, not flagged_for_deletion: flag it first "
                            "(scripts/ops tenant status T flagged_for_deletion --reason ...)", REFUSED)
         ends = residency.notice_ends(store, args.tenant)
         if ends is not None and ends > ports.clock().now():
