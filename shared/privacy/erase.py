@@ -190,7 +190,9 @@ def erase_caller(ports: Ports, *, tenant_id: str, number: str, job_id: str) -> C
     for doc in calls:  # 1. the providers' copies and our recordings; the documents stay for now
         job.erase_providers("call", doc.data)
         job.delete_blobs(recording_blobs(doc.data))
-    for name in sorted(set(store.list_collections(root)) - KEPT_ALWAYS - {"calls", "holds", "audit"}):
+    # the privacy requests are the record of the request itself (kept as the law asks), the audit
+    # log names no number
+    for name in sorted(set(store.list_collections(root)) - KEPT_ALWAYS - {"calls", "holds", "audit", "privacy_requests"}):
         doomed = [doc for doc in _stream(store, f"{root}/{name}") if names_number(doc, number, sids)]
         job.delete_docs(name, [doc for doc in doomed if not job.keep(doc)])  # 2. what names the caller
     job.delete_docs("calls", calls)  # 3. the calls last: their sids found the rest

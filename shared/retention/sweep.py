@@ -261,6 +261,9 @@ def sweep(ports: Ports, *, as_of: dt.datetime | None = None, dry_run: bool = Fal
     run_path = f"{RUNS}/{run_id}"
     if not dry_run:
         existing = store.get(run_path)
+        if existing is not None and existing.get("state") == "done":  # finished: its report, nothing more
+            return SweepReport(run_id=run_id, as_of=existing["as_of"], dry_run=False,
+                               tenants=existing.get("tenants") or {}, errors=existing.get("errors") or [])
         if existing is not None:
             as_of = existing["as_of"]  # a continuation runs as of the run's own time
         else:

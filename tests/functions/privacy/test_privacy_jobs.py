@@ -13,6 +13,7 @@ import pytest
 from shared.accounts import audit
 from shared.adapters.local.db import database
 from shared.privacy import requests
+from shared.privacy.erase import certificate
 from shared.tenants import TenantScope, create_tenant
 from tests.functions.local import worker_headers
 
@@ -55,6 +56,10 @@ def test_a_caller_deletion_request_runs_once_verified(client, ports, business):
     assert response.status_code == 200 and response.get_json()["status"] == "completed"
     assert business.get("calls/CA0") is None and business.get(f"contacts/{CALLER}") is None
     assert business.get("messages/SM0") is None and business.get("calls/CA1") is not None
+    done = requests.get(ports, TENANT, made.id)
+    cert = certificate(ports.store(), done.data["result"]["certificate"])
+    assert "privacy_requests" not in cert.deleted  # the request's own record is kept
+    assert cert.deleted["calls"] == 1 and CALLER not in json.dumps(cert.to_doc(), default=str)
     again = post_job(client, json.dumps(body).encode())  # the queue delivers twice: a no-op
     assert again.status_code == 200 and again.get_json()["status"] == "completed"
     emails = [b for _n, b in tasks(ports, "notify") if b["template"] == "privacy_request_update"]
