@@ -46,6 +46,7 @@ log = get_logger("z3.retention")
 
 RUNS = "retention_runs"
 TOMBSTONES = "deleted_tenants"  # written by shared.privacy.erase
+REPORT_KEEP = dt.timedelta(days=400)  # run reports and cursors: Firestore TTL removes them after
 PAGE = 200  # a call page writes at most 2 documents each plus its cursor: under Firestore's 500
 COUNT_KEYS = ("due", "deleted", "recordings", "transcripts", "held")
 
@@ -148,6 +149,7 @@ class _Walk:
                 for path, patch in todo.updates:
                     batch.update(path, patch)
                 batch.set(cursor_path, {"counts": dict(counts), "done": done, "updated_at": self.now,
+                                        "expire_at": self.now + REPORT_KEEP,
                                         "last_path": after.path if after else None,
                                         "last_value": after.data.get(field_name) if after else None})
                 batch.commit()
@@ -268,7 +270,7 @@ def sweep(ports: Ports, *, as_of: dt.datetime | None = None, dry_run: bool = Fal
             as_of = existing["as_of"]  # a continuation runs as of the run's own time
         else:
             store.set(run_path, {"run_id": run_id, "as_of": as_of, "started_at": ports.clock().now(),
-                                 "state": "running", "dry_run": False})
+                                 "state": "running", "dry_run": False, "expire_at": as_of + REPORT_KEEP})
     report = SweepReport(run_id=run_id, as_of=as_of, dry_run=dry_run)
     walk = _Walk(ports, report, budget_seconds=budget_seconds, page=page, on_page=on_page)
     try:
