@@ -47,7 +47,8 @@ log = get_logger("z3.retention")
 RUNS = "retention_runs"
 TOMBSTONES = "deleted_tenants"  # written by shared.privacy.erase
 REPORT_KEEP = dt.timedelta(days=400)  # run reports and cursors: Firestore TTL removes them after
-PAGE = 200  # a call page writes at most 2 documents each plus its cursor: under Firestore's 500
+PAGE = 450  # a page's deletions and its cursor in one batch: under Firestore's 500 writes
+CALL_PAGE = 200  # a call page writes up to 2 documents each (the call and its facts) plus its cursor
 COUNT_KEYS = ("due", "deleted", "recordings", "transcripts", "held")
 
 
@@ -113,7 +114,8 @@ class _Walk:
 
     # --- one collection -------------------------------------------------------------------
     def collection(self, tenant_id: str, name: str, query: Query, field_name: str,
-                   plan: Callable[[Document, "_Plan"], None]) -> None:
+                   plan: Callable[[Document, "_Plan"], None], page: int | None = None) -> None:
+        page = min(page or self.page, self.page)
         counts = self.report.count(tenant_id, name)
         cursor_path = f"{RUNS}/{self.report.run_id}/cursors/{tenant_id}:{name}"
         state = None if self.report.dry_run else self.store.get(cursor_path)
@@ -127,13 +129,13 @@ class _Walk:
         while True:
             if self.deadline is not None and time.monotonic() >= self.deadline:
                 raise _OutOfTime(f"{tenant_id}:{name}:{after.path if after else ''}")
-            docs = self.store.query(query.page(self.page, after))
+            docs = self.store.query(query.page(page, after))
             todo = _Plan()
             for doc in docs:
                 plan(doc, todo)
             for key, value in todo.counts.items():
                 counts[key] += value
-            done = len(docs) < self.page
+            done = len(docs) < page
             if docs:
                 after = docs[-1]
             if self.report.dry_run:
@@ -176,10 +178,10 @@ class _Walk:
         calls = policy.CallRetention.of(tenant.settings)
         self.collection(tenant.id, "calls",
                         Query(f"{root}/calls").where("created_at", "<=", self.now - calls.first).order_by("created_at"),
-                        "created_at", lambda doc, plan: _call(doc, plan, calls, held, self.now, root))
+                        "created_at", lambda doc, plan: _call(doc, plan, calls, held, self.now, root), CALL_PAGE)
         self.collection(tenant.id, "consent",
                         Query(f"{root}/consent").where("expire_at", "<=", self.now).order_by("expire_at"),
-                        "expire_at", lambda doc, plan: _chain(doc, plan, held))
+                        "expire_at", lambda doc, plan: _chain(doc, plan, held), CALL_PAGE)
         for name in sorted(set(self.store.list_collections(root)) - policy.SPECIAL):
             self.collection(tenant.id, name,
                             Query(f"{root}/{name}").where("expire_at", "<=", self.now).order_by("expire_at"),
@@ -190,7 +192,7 @@ class _Walk:
         (``shared.privacy.erase``); nothing else of it is left."""
         self.collection(tenant_id, "consent",
                         Query(f"tenants/{tenant_id}/consent").where("expire_at", "<=", self.now).order_by("expire_at"),
-                        "expire_at", lambda doc, plan: _chain(doc, plan, HoldSet()))
+                        "expire_at", lambda doc, plan: _chain(doc, plan, HoldSet()), CALL_PAGE)
 
 
 @dataclass
