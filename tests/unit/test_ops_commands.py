@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
                                            ([TENANT, "asleep"], 2, "invalid choice")]),
     "tenant purge": (["t_nope"], [(["t_nope"], 1, "no tenant t_nope"),
                                   ([TENANT], 3, "not flagged_for_deletion")]),
+    "tenant residency": ([], [(["--json", "extra"], 2, "unrecognized arguments")]),
     "number assign": (["--tenant", TENANT, "--number", "+13035550101"], [
         (["--tenant", TENANT, "--number", "abc"], 2, "'abc' is not a phone number"),
         (["--tenant", "t_nope", "--number", "+13035550101"], 1, "no tenant t_nope")]),

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                  "and print the deletion certificate", kind="write")
     p.add_argument("tenant")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p = _command(tenant, "residency", purge.residency_check, "flag accounts that look like they are in the "
+                 "EU/EEA and email their owners", kind="write")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     number = sub.add_parser("number", help="phone-number registry").add_subparsers(dest="action", required=True)
     for name, fn, help in (("assign", tenants.number_assign, "route a number to a business"),

@@ -49,3 +49,16 @@ def purge(args: argparse.Namespace, ports: Ports) -> int:
         raise OpsError(str(exc), REFUSED) from None
     print_certificate(cert, args.json)
     return 0
+
+
+def residency_check(args: argparse.Namespace, ports: Ports) -> int:
+    """Flag every active account with an EU/EEA signal (address, account country, contact number)
+    and email its owner (``shared.privacy.residency``); prints the accounts flagged now."""
+    flagged = residency.flag_all(ports)
+    if args.json:
+        out_json([{"tenant_id": tid, "signal": s.source, "country": s.country} for tid, s in flagged])
+    else:
+        out(f"{len(flagged)} account(s) flagged for deletion now")
+        for tid, signal in flagged:
+            out(f"  {tid}: {signal.reason}; purge after {residency.NOTICE.days} days (scripts/ops tenant purge {tid})")
+    return 0
