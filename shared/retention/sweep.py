@@ -229,20 +229,17 @@ def _call(doc: Document, plan: _Plan, rules: policy.CallRetention, held: HoldSet
 
 
 def _chain(doc: Document, plan: _Plan, held: HoldSet) -> None:
+    """A consent chain: its events and sources go before its state document."""
+    _expired(doc, plan, held, with_children=True)
+
+
+def _expired(doc: Document, plan: _Plan, held: HoldSet, *, with_children: bool = False) -> None:
     plan.counts["due"] += 1
     if held.covers_doc(doc.id, doc.data):
         plan.counts["held"] += 1
         return
-    plan.children.append(doc.path)
-    plan.deletes.append(doc.path)
-    plan.counts["deleted"] += 1
-
-
-def _expired(doc: Document, plan: _Plan, held: HoldSet) -> None:
-    plan.counts["due"] += 1
-    if held.covers_doc(doc.id, doc.data):
-        plan.counts["held"] += 1
-        return
+    if with_children:
+        plan.children.append(doc.path)
     if isinstance(doc.data.get("blob_path"), str):  # an export record: its archive goes first
         plan.blobs.append(doc.data["blob_path"])
     plan.deletes.append(doc.path)
