@@ -50,8 +50,10 @@ FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     "oauth_callback": ("intuit_client_secret", "google_client_secret"),
     "quickbooks_sync": ("intuit_client_secret",),
     "quickbooks_webhook": ("intuit_verifier_token", "intuit_client_secret"),
+    "privacy_jobs": ("retell_api_key", "twilio_auth_token"),
     "recording_ingest": ("twilio_auth_token",),
     "recording_sweep": ("twilio_auth_token",),
+    "retention_sweep": (),
     "retell_recording_copy": ("retell_api_key", "twilio_auth_token"),
     "retell_tools": ("retell_api_key", "retell_webhook_key", "twilio_auth_token", "google_client_secret"),
     "retell_webhook": ("retell_api_key", "retell_webhook_key", "twilio_auth_token", "google_client_secret"),
@@ -135,6 +137,9 @@ class Settings(BaseModel):
     # deadline): a stuck store answers 503 well inside the providers' deadlines (Retell 10 s,
     # Twilio 15 s, where voice_answer's fallback also needs its own 5 s).
     z3_store_deadline_seconds: float = Field(default=5.0, gt=0, le=60, alias="Z3_STORE_DEADLINE_SECONDS")
+    # How long one retention_sweep invocation works before it queues its continuation (its
+    # timeout is 540 s: a page never takes the rest).
+    z3_retention_budget_seconds: float = Field(default=240.0, ge=0, le=480, alias="Z3_RETENTION_BUDGET_SECONDS")
 
     # --- Google Cloud resources (gcp backend) ---------------------------------------------
     z3_bucket: str = Field(default="z3-data", alias="Z3_BUCKET")

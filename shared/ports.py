@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Protocol, Sequence, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Protocol, Sequence, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -200,6 +200,11 @@ class BlobInfo:
 @runtime_checkable
 class BlobStore(Protocol):
     def put(self, path: str, data: bytes, *, content_type: str = "application/octet-stream") -> BlobInfo: ...
+    def put_stream(self, path: str, chunks: Iterable[bytes], *,
+                   content_type: str = "application/octet-stream") -> BlobInfo:
+        """Write a blob from an iterable of chunks without holding it whole (exports): the blob
+        appears when the iterable is exhausted; an exception from it leaves no blob."""
+        ...
     def get(self, path: str) -> bytes: ...  # NotFound
     def stat(self, path: str) -> BlobInfo | None: ...
     def delete(self, path: str) -> None: ...  # no error when absent

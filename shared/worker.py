@@ -58,11 +58,12 @@ def _delivery_key(data_dir: Path) -> bytes:
     return delivery_key(data_dir)
 
 
-def verify_invoker(settings: Settings, function: str, invoker: Invoker, headers: Mapping[str, str],
-                   body: bytes, push: str | None = None) -> None:
-    """Raise :class:`InvalidSignature` unless the request comes from the worker's invoker.
-    ``push``: the push token of the request's query (Pub/Sub subscribers), counted in emulated
-    mode only (``shared.webhooks.invoker``)."""
+def verify_invoker(settings: Settings, function: str, invoker: Invoker | tuple[Invoker, ...],
+                   headers: Mapping[str, str], body: bytes, push: str | None = None) -> None:
+    """Raise :class:`InvalidSignature` unless the request comes from the worker's invoker (or one
+    of them: a scheduled function that queues its own continuation accepts the scheduler and the
+    task queue). ``push``: the push token of the request's query (Pub/Sub subscribers), counted in
+    emulated mode only (``shared.webhooks.invoker``)."""
     if settings.is_local:
         key = _delivery_key(Path(settings.z3_data_dir).resolve())
         verify_delivery(key, function, body, headers.get(DELIVERY_HEADER))
@@ -78,11 +79,18 @@ def verify_invoker(settings: Settings, function: str, invoker: Invoker, headers:
     audiences = [settings.function_url(function), settings.worker_url(function)]
     if settings.z3_function_run_url:
         audiences.append(settings.z3_function_run_url.rstrip("/"))
-    token_verifier().claims(headers.get("Authorization"), audiences=audiences, email=settings.invoker(invoker))
+    kinds = invoker if isinstance(invoker, tuple) else (invoker,)
+    for kind in kinds[:-1]:
+        try:
+            token_verifier().claims(headers.get("Authorization"), audiences=audiences, email=settings.invoker(kind))
+            return
+        except InvalidSignature:
+            continue
+    token_verifier().claims(headers.get("Authorization"), audiences=audiences, email=settings.invoker(kinds[-1]))
 
 
 def handle_worker(request: Any, function: str, *, handler: Callable[[Incoming], Reply],
-                  invoker: Invoker = "tasks", json_body: bool = True) -> tuple:
+                  invoker: Invoker | tuple[Invoker, ...] = "tasks", json_body: bool = True) -> tuple:
     """``shared.http.handle`` for a worker: the caller is proven first (403), then a JSON
     worker's Content-Type (415)."""
 

@@ -33,7 +33,7 @@ resource "google_firestore_index" "composite" {
 resource "google_firestore_field" "ttl" {
   # collection ids (TTL applies to every collection of that id, at any depth)
   for_each = toset(["webhook_events", "messages", "emails", "calls", "call_facts", "consent", "events", "sources",
-  "sms_sends", "email_suppressions", "email_messages"])
+  "sms_sends", "email_suppressions", "email_messages", "audit", "exports", "retention_runs", "cursors"])
   database   = google_firestore_database.default.name
   collection = each.key
   field      = "expire_at"
@@ -108,6 +108,13 @@ resource "google_storage_bucket" "data" {
   logging { log_bucket = google_storage_bucket.access_logs.name }
   lifecycle_rule { # the retention backstop: the retention sweep deletes per tenant setting first
     condition { age = var.blob_retention_days }
+    action { type = "Delete" }
+  }
+  lifecycle_rule { # export archives (the only .zip objects) live 7 days: the sweep deletes them, this is the backstop
+    condition {
+      age            = 8
+      matches_suffix = [".zip"]
+    }
     action { type = "Delete" }
   }
   lifecycle_rule {

@@ -110,3 +110,12 @@ resource "google_cloud_run_service_iam_member" "worker" {
   role     = "roles/run.invoker"
   member   = "serviceAccount:${local.caller_of[each.value.kind]}"
 }
+
+# A scheduled function that continues its own run through Cloud Tasks (retention_sweep).
+resource "google_cloud_run_service_iam_member" "continuation" {
+  for_each = { for k, v in local.workers : k => v if v.kind == "scheduled" && v.continues }
+  service  = google_cloudfunctions2_function.fn[each.key].name
+  location = var.region
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.tasks_invoker.email}"
+}

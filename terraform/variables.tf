@@ -60,6 +60,8 @@ variable "blob_retention_days" {
 #             consistency test walks them): generous by design, never one too few
 #   blobs     reads/writes the data bucket; kms: uses the envelope-encryption key
 #   armor     the Cloud Armor rate-limit class of its path: webhooks, sign_in or default
+#   continues a scheduled function that queues its own continuation tasks: the tasks invoker
+#             may call it too (shared.worker handle_worker(invoker=("scheduler", "tasks")))
 variable "functions" {
   type = map(object({
     kind          = string
@@ -77,6 +79,7 @@ variable "functions" {
     max_instances = optional(number, 20)
     concurrency   = optional(number, 10)
     armor         = optional(string, "webhooks")
+    continues     = optional(bool, false)
   }))
   default = {
     # Twilio waits 15 s and Retell 10 s: the two functions on a live call's path keep one warm.
@@ -84,6 +87,8 @@ variable "functions" {
     voice_ivr             = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
     voice_status          = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
     recording_ingest      = { kind = "task", timeout = 300, secrets = ["twilio_auth_token"], blobs = true }
+    privacy_jobs          = { kind = "task", timeout = 540, memory = "1Gi", secrets = ["retell_api_key", "twilio_auth_token"], blobs = true, enqueues = true }
+    retention_sweep       = { kind = "scheduled", schedule = "17 3 * * *", timeout = 540, memory = "1Gi", blobs = true, enqueues = true, continues = true }
     recording_sweep       = { kind = "scheduled", schedule = "*/30 * * * *", timeout = 300, secrets = ["twilio_auth_token"], enqueues = true }
     retell_webhook        = { kind = "http", secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token", "google_client_secret"], enqueues = true, publishes = ["call.completed"], kms = true }
     retell_tools          = { kind = "http", min_instances = 1, secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token", "google_client_secret"], enqueues = true, publishes = ["call.completed"], kms = true }

@@ -9,6 +9,8 @@ Sections (``scripts/bench ports voice sms retell cold``; default: those five):
   document read, fixed TwiML) and cold import times (each capability's ``tools/bench_*.py``).
 * cold: per function, process start to its first answer in a fresh interpreter, beside a cold
   baseline (``tools/bench_cold.py``).
+* retention (only by name): the retention sweep against raw batch deletes of the same store,
+  and the export's peak memory (``tools/bench_retention.py``).
 * voice-parts (only by name): a diagnostic of where ``voice_answer``'s in-process time goes,
   each part replaced by a no-op in turn.
 
@@ -167,7 +169,7 @@ def bench_ports(n: int = 1000, rounds: int = 3) -> None:
 SECTIONS = {"ports": "tools.bench:bench_ports", "auth": "tools.bench_auth:bench", "voice": "tools.bench_voice:bench",
             "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench", "billing": "tools.bench_billing:bench",
             "voice-parts": "tools.bench_voice:bench_parts", "cold": "tools.bench_cold:bench",
-            "calendar": "tools.bench_calendar:bench"}
+            "calendar": "tools.bench_calendar:bench", "retention": "tools.bench_retention:bench"}
 DEFAULT = ("ports", "voice", "sms", "retell", "cold")  # voice-parts is a diagnostic: asked for by name
 
 

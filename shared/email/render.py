@@ -39,6 +39,7 @@ TEMPLATES: dict[str, Category] = {
     "crm_endpoint_disabled": "transactional",
     "integration_disconnected": "transactional",
     "integration_sync_failed": "transactional",
+    "account_flagged": "transactional",
     "marketing": "marketing",
     "billing_notice": "transactional",
     "policy_update": "transactional",

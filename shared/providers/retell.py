@@ -111,11 +111,15 @@ def register_call(settings: "Settings", *, agent_id: str, from_number: str | Non
     raise RetellUnavailable(f"Retell register_phone_call failed: {last}")
 
 
-def delete_call(settings: "Settings", call_id: str) -> None:
-    """Erase Retell's copy of a call (privacy deletion). A call Retell no longer has is fine."""
+def delete_call(settings: "Settings", call_id: str) -> bool:
+    """Erase Retell's copy of a call (privacy deletion). True when erased, False when Retell no
+    longer had it (fine); :class:`RetellUnavailable` when Retell could not be reached (retry)."""
     import retell
 
     try:
         client(settings).call.delete(call_id, timeout=10.0)
     except retell.NotFoundError:
-        return
+        return False
+    except (retell.APIConnectionError, retell.RateLimitError, retell.InternalServerError) as exc:
+        raise RetellUnavailable(f"Retell call delete failed: {type(exc).__name__}") from None
+    return True

@@ -21,6 +21,24 @@ def test_blob_roundtrip_with_digest(ports, marker):
     assert stat.sha256 == info.sha256
 
 
+def test_a_streamed_blob_is_whole_and_a_failed_stream_leaves_none(ports, marker):
+    blobs = ports.blobs()
+    chunks = [bytes([n]) * 700_000 for n in range(4)]  # more than one resumable-upload chunk
+    path = f"tenants/t1/exports/{marker}/all.zip"
+    info = blobs.put_stream(path, iter(chunks), content_type="application/zip")
+    whole = b"".join(chunks)
+    assert (info.size, info.sha256) == (len(whole), hashlib.sha256(whole).hexdigest())
+    assert blobs.get(path) == whole and blobs.stat(path).sha256 == info.sha256
+
+    def broken():
+        yield b"x" * 600_000
+        raise RuntimeError("the export failed half-way")
+
+    with pytest.raises(RuntimeError):
+        blobs.put_stream(f"tenants/t1/exports/{marker}/half.zip", broken())
+    assert blobs.stat(f"tenants/t1/exports/{marker}/half.zip") is None
+
+
 def test_blob_overwrite_list_delete(ports, marker):
     blobs = ports.blobs()
     prefix = f"tenants/t1/exports/{marker}/"

@@ -126,7 +126,9 @@ def trigger_of(function: str) -> str:
                 return "event"
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "handle_worker":
             invoker = next((k.value for k in node.keywords if k.arg == "invoker"), None)
-            return "scheduled" if isinstance(invoker, ast.Constant) and invoker.value == "scheduler" else "task"
+            kinds = [e.value for e in invoker.elts if isinstance(e, ast.Constant)] if isinstance(invoker, ast.Tuple) \
+                else [invoker.value] if isinstance(invoker, ast.Constant) else []
+            return "scheduled" if "scheduler" in kinds else "task"
     return "http"
 
 

@@ -45,6 +45,7 @@ CONTEXTS = {
                                "download_url": "https://z3.example/app/exports/pr_123"},
     "crm_endpoint_disabled": {"endpoint_id": "we_1", "endpoint_host": "hooks.example.com", "description": EVIL,
                               "failing_since": "2026-03-01T18:05:00Z", "last_status_code": 500, "last_error": None},
+    "account_flagged": {"reason": EVIL, "delete_after": "2026-04-01T18:05:00Z"},
     "marketing": {"headline": EVIL, "paragraphs": [EVIL, "Second paragraph."], "cta_url": "https://z3os.com/new",
                   "cta_text": "See what's new"},
 }

@@ -30,6 +30,9 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
     "tenant show": ([TENANT], [(["t_nope"], 1, "no tenant t_nope")]),
     "tenant status": ([TENANT, "active"], [(["t_nope", "suspended"], 1, "no tenant t_nope"),
                                            ([TENANT, "asleep"], 2, "invalid choice")]),
+    "tenant purge": (["t_nope"], [(["t_nope"], 1, "no tenant t_nope"),
+                                  ([TENANT], 3, "not flagged_for_deletion")]),
+    "tenant residency": ([], [(["--json", "extra"], 2, "unrecognized arguments")]),
     "number assign": (["--tenant", TENANT, "--number", "+13035550101"], [
         (["--tenant", TENANT, "--number", "abc"], 2, "'abc' is not a phone number"),
         (["--tenant", "t_nope", "--number", "+13035550101"], 1, "no tenant t_nope")]),
@@ -89,6 +92,31 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
         (["--tenant", TENANT, "../x"], 1, "no CRM endpoint ../x")]),
     "crm endpoints deliveries": (["--tenant", TENANT, "we_ops"], [
         (["--tenant", TENANT, "we_nope"], 1, "no CRM endpoint we_nope")]),
+    "retention sweep": (["--dry-run"], [(["--now", "yesterday"], 2, "'yesterday' is not an ISO-8601 time"),
+                                        (["--now", "2027-01-01T00:00:00"], 2, "has no time zone")]),
+    "privacy request": (["--tenant", TENANT, "--kind", "export"], [
+        (["--tenant", "t_nope", "--kind", "export"], 1, "no tenant t_nope"),
+        (["--tenant", TENANT, "--kind", "sell"], 2, "invalid choice"),
+        (["--tenant", TENANT, "--kind", "delete", "--number", "abc"], 2, "'abc' is not a phone number"),
+        (["--tenant", TENANT, "--kind", "export", "--child"], 2, "a request about a child is a deletion"),
+        (["--tenant", TENANT, "--kind", "correct", "--set", "nonsense"], 2, "'nonsense' is not FIELD=VALUE")]),
+    "privacy verify": (["pr_nothing", "--method", "reply from the account email"], [
+        (["pr_nothing", "--method", "m"], 1, "no privacy request pr_nothing")]),
+    "privacy extend": (["pr_nothing", "--days", "10", "--reason", "r"], [
+        (["pr_nothing", "--days", "0", "--reason", "r"], 2, "not a positive number"),
+        (["pr_nothing", "--days", "10", "--reason", "r"], 1, "no privacy request pr_nothing")]),
+    "privacy list": ([], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "privacy show": (["pr_nothing"], [(["pr_nothing"], 1, "no privacy request pr_nothing")]),
+    "privacy run": (["pr_nothing"], [(["pr_nothing"], 1, "no privacy request pr_nothing")]),
+    "hold add": (["--tenant", TENANT, "--reason", "litigation", "--by", "ops"], [
+        (["--tenant", "t_nope", "--reason", "r", "--by", "ops"], 1, "no tenant t_nope"),
+        (["--tenant", TENANT, "--number", "abc", "--reason", "r", "--by", "ops"], 2, "'abc' is not a phone number"),
+        (["--tenant", TENANT, "--call", "../x", "--reason", "r", "--by", "ops"], 2, "'../x' is not a call sid"),
+        (["--tenant", TENANT, "--reason", " ", "--by", "ops"], 2, "a hold needs a reason")]),
+    "hold list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "hold release": (["--tenant", TENANT, "h_nothing", "--by", "ops"], [
+        (["--tenant", TENANT, "h_nothing", "--by", "ops"], 1, "no hold h_nothing"),
+        (["--tenant", "t_nope", "h_x", "--by", "ops"], 1, "no tenant t_nope")]),
     "consent show": (["--tenant", TENANT, "--number", NUMBER], [
         (["--tenant", TENANT, "--number", "abc"], 2, "'abc' is not a phone number"),
         (["--tenant", "t_nope", "--number", NUMBER], 1, "no tenant t_nope")]),

@@ -19,9 +19,13 @@ from pydantic import ValidationError
 from shared.config import ConfigurationError
 from shared.crm.endpoints import EVENT_TYPES
 from shared.ports import NotFound, StoreUnavailable
+from shared.privacy.requests import KINDS as PRIVACY_KINDS
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
 from shared.billing.entitlements import LimitReached
-from tools.ops import billing, consent, crm, email, integrations, policy, queue, recordings, records, tenants, users
+from tools.ops import (
+    billing, consent, crm, email, holds, integrations, policy, privacy, purge, queue, recordings, records, retention,
+    tenants, users,
+)
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -81,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("tenant")
     p.add_argument("status", choices=["active", "suspended", "flagged_for_deletion", "closed"])
     p.add_argument("--reason")
+    p = _command(tenant, "purge", purge.purge, "delete a business flagged for deletion, after its notice period, "
+                 "and print the deletion certificate", kind="write")
+    p.add_argument("tenant")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = _command(tenant, "residency", purge.residency_check, "flag accounts that look like they are in the "
+                 "EU/EEA and email their owners", kind="write")
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     number = sub.add_parser("number", help="phone-number registry").add_subparsers(dest="action", required=True)
     for name, fn, help in (("assign", tenants.number_assign, "route a number to a business"),
@@ -214,6 +225,64 @@ def build_parser() -> argparse.ArgumentParser:
     _command(policy_cmd, "announce", policy.announce, "email every owner who has not accepted the configured "
              "versions (once per owner and version)", kind="write").add_argument(
         "--tenant", help="only this business (default: every business)")
+
+    retention_cmd = sub.add_parser("retention", help="the retention sweep").add_subparsers(dest="action", required=True)
+    p = _command(retention_cmd, "sweep", retention.sweep,
+                 "delete what is past its time (also runs daily); --dry-run lists what would go", kind="write")
+    p.add_argument("--dry-run", action="store_true", help="delete nothing; say what would go")
+    p.add_argument("--now", help="sweep as of this time (ISO-8601 with a zone), not now")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    privacy_cmd = sub.add_parser("privacy", help="privacy requests").add_subparsers(dest="action", required=True)
+    p = _command(privacy_cmd, "request", privacy.request, "record a privacy request that came by email "
+                 "(prints its id)", kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--kind", required=True, choices=list(PRIVACY_KINDS))
+    p.add_argument("--number", help="a caller's request (E.164); default: the account")
+    p.add_argument("--email", help="where updates go (default: the business's contact email)")
+    p.add_argument("--child", action="store_true", help="a deletion about a child under 13 (with --number)")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE", help="a correction (--kind correct): name=...")
+    p.add_argument("--by", default="operator", help="who records it")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = _command(privacy_cmd, "verify", privacy.verify, "the requester's identity is verified: acknowledge and "
+                 "queue the job", kind="write")
+    p.add_argument("id")
+    p.add_argument("--method", required=True, help="how the identity was verified")
+    p.add_argument("--by", default="operator")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = _command(privacy_cmd, "extend", privacy.extend, "extend a request once (up to 45 days), with the reason "
+                 "the requester is sent", kind="write")
+    p.add_argument("id")
+    p.add_argument("--days", type=_positive, required=True)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", default="operator")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = _command(privacy_cmd, "list", privacy.list_, "privacy requests, newest first, overdue ones marked", limit=True)
+    p.add_argument("--tenant")
+    p.add_argument("--overdue", action="store_true", help="only the overdue ones")
+    _command(privacy_cmd, "show", privacy.show, "one request and its history").add_argument("id")
+    p = _command(privacy_cmd, "run", privacy.run, "carry out a verified request now", kind="write")
+    p.add_argument("id")
+    p.add_argument("--by", default="operator")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    hold_cmd = sub.add_parser("hold", help="legal holds").add_subparsers(dest="action", required=True)
+    p = _command(hold_cmd, "add", holds.add, "keep a tenant, a caller's number or a call from any deletion",
+                 kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--number", help="hold one caller's data (E.164)")
+    p.add_argument("--call", help="hold one call (its CallSid)")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", required=True, help="who places the hold")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = _command(hold_cmd, "list", holds.list_, "active holds (--all: released too)", limit=True)
+    p.add_argument("--tenant")
+    p.add_argument("--all", action="store_true", help="released holds too")
+    p = _command(hold_cmd, "release", holds.release, "release a hold (its record stays)", kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("hold")
+    p.add_argument("--by", required=True, help="who releases the hold")
+    p.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 

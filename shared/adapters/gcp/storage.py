@@ -8,7 +8,7 @@ the content only for an object written by someone else).
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Iterable
 
 from google.api_core import exceptions as gex
 from google.cloud import storage
@@ -22,6 +22,7 @@ TIMEOUT = 60.0  # seconds per request (recordings and exports can be several MB)
 RETRY_DEADLINE = 10.0  # seconds of retrying transient failures (the library's default is 120 s)
 _RETRY = DEFAULT_RETRY.with_timeout(RETRY_DEADLINE)
 _CALL: dict[str, Any] = {"timeout": TIMEOUT, "retry": _RETRY}
+STREAM_CHUNK = 8 * 256 * 1024  # resumable upload chunks: a multiple of 256 KiB; what an export holds in memory
 
 
 def check_blob_path(path: str) -> str:
@@ -51,6 +52,28 @@ class GcsBlobStore:
         except gex.NotFound as exc:  # the bucket is missing (not provisioned yet): retry later
             raise StoreUnavailable(f"gcs put: {exc.message}") from exc
         return BlobInfo(path=path, size=len(data), sha256=digest, content_type=content_type)
+
+    def put_stream(self, path: str, chunks: Iterable[bytes], *,
+                   content_type: str = "application/octet-stream") -> BlobInfo:
+        """A resumable upload fed chunk by chunk (``Blob.open("wb")``); the digest, known only at
+        the end, is patched into the metadata after. An exception from ``chunks`` abandons the
+        upload, so no blob appears."""
+        blob = self._bucket.blob(check_blob_path(path))
+        digest, size = hashlib.sha256(), 0
+        try:
+            with unavailable_as_store_error("gcs put_stream"):
+                # the writer's __exit__ cancels the upload when ``chunks`` raises
+                with blob.open("wb", content_type=content_type, chunk_size=STREAM_CHUNK, retry=_RETRY,
+                               timeout=TIMEOUT) as writer:
+                    for chunk in chunks:
+                        writer.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                blob.metadata = {"sha256": digest.hexdigest()}
+                blob.patch(**_CALL)
+        except gex.NotFound as exc:
+            raise StoreUnavailable(f"gcs put_stream: {exc.message}") from exc
+        return BlobInfo(path=path, size=size, sha256=digest.hexdigest(), content_type=content_type)
 
     def get(self, path: str) -> bytes:
         blob = self._bucket.blob(check_blob_path(path))

@@ -8,6 +8,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 from shared.ports import BlobInfo, NotFound
 
@@ -41,6 +42,29 @@ class FileBlobStore:
         _check(path)
         info = BlobInfo(path=path, size=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type=content_type)
         _atomic_write(self._data / path, data)
+        _atomic_write(self._meta / (path + ".json"),
+                      json.dumps({"size": info.size, "sha256": info.sha256, "content_type": content_type}).encode())
+        return info
+
+    def put_stream(self, path: str, chunks: Iterable[bytes], *,
+                   content_type: str = "application/octet-stream") -> BlobInfo:
+        _check(path)
+        target = self._data / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        info = BlobInfo(path=path, size=size, sha256=digest.hexdigest(), content_type=content_type)
         _atomic_write(self._meta / (path + ".json"),
                       json.dumps({"size": info.size, "sha256": info.sha256, "content_type": content_type}).encode())
         return info

@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS docs (
     data   TEXT NOT NULL,
     PRIMARY KEY (parent, id)
 ) WITHOUT ROWID;
+-- Firestore indexes every field by itself; the retention sweep's and TTL's field is the one whose
+-- range query pages through whole collections (time linear in what it deletes, not quadratic)
+CREATE INDEX IF NOT EXISTS docs_expire_at ON docs (parent, json_extract(data, '$.expire_at'));
 CREATE TABLE IF NOT EXISTS outbox (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id      TEXT NOT NULL,
