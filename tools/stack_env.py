@@ -17,7 +17,12 @@ def sandbox_settings(base_url: str) -> dict[str, str]:
     provider's wire format)."""
     from tools.sandboxes.registry import registry
 
-    return {setting: f"{base_url}/_sandbox/{name}" for name, (setting, _factory) in registry().items()}
+    settings: dict[str, str] = {}
+    for name, (setting, _factory) in registry().items():
+        # one setting (the sandbox's root), or several: setting -> path below the root
+        for key, suffix in ({setting: ""} if isinstance(setting, str) else setting).items():
+            settings[key] = f"{base_url}/_sandbox/{name}{suffix}"
+    return settings
 
 
 def configure_environment(base_url: str, data_dir: Path, backend: dict[str, str] | None = None) -> dict[str, str]:
