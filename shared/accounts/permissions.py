@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "messages.send": ("write", WORKERS),
     "consent.read": ("read", WORKERS),
     "routing.update": ("write", MANAGERS),           # hours, IVR, forwarding, agent
+    "settings.read": ("read", MANAGERS),             # the settings page and its route preview
     "billing.read": ("read", OWNERS),
     "billing.update": ("write", OWNERS),
     "members.read": ("read", EVERYONE),
