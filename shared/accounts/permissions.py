@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "data.export": ("read", MANAGERS),
     "data.delete": ("write", OWNERS),
     "tokens.manage": ("write", EVERYONE),            # one's own personal API tokens
+    "support.request": ("write", WORKERS),           # the help page's support form (viewers only read)
 }
 
 

@@ -36,6 +36,8 @@ TEMPLATES: dict[str, Category] = {
     "security_alert": "transactional",
     "verify_email": "transactional",
     "privacy_request_update": "transactional",
+    "support_request": "transactional",  # to our support address
+    "support_received": "transactional",  # the acknowledgement to the member who asked
     "marketing": "marketing",
 }
 MAX_SUBJECT = 150

@@ -17,7 +17,7 @@ from shared.ports import Ports
 
 Template = Literal[
     "call_summary", "new_voicemail", "new_text_message", "team_invite", "password_reset",
-    "security_alert", "privacy_request_update", "marketing", "verify_email",
+    "security_alert", "privacy_request_update", "marketing", "verify_email", "support_request", "support_received",
 ]
 
 

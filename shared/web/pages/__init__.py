@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from shared.web.pages import account, audit, auth, home, settings, team
+    from shared.web.pages import account, audit, auth, home, settings, support, team
 
-    for module in (auth, home, account, team, audit, settings):
+    for module in (auth, home, account, team, audit, settings, support):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(support.public)
