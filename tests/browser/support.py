@@ -45,6 +45,15 @@ def mail_link(base: str, to: str, pattern: str, timeout: float = 30) -> str:
     raise AssertionError(f"no email to {to} with {pattern}")
 
 
+def sign_in(page, base: str, email: str, password: str) -> None:
+    """Sign in through the form, by its labels; returns on the home page."""
+    page.goto(f"{base}/app/signin")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{base}/app/")
+
+
 def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
     """axe-core's violations of ``impacts`` on the page as shown. The page's context must be made
     with ``bypass_csp=True``: the app's CSP (rightly) refuses the injected script otherwise."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.browser.support import WIDTHS, axe_violations, describe, needs_chromium, shot
+from tests.browser.support import WIDTHS, axe_violations, describe, needs_chromium, shot, sign_in
 
 pytestmark = needs_chromium
 
@@ -34,14 +34,6 @@ def _app_map():
     return app.url_map.bind("localhost", script_name=ROOT), rules
 
 
-def _sign_in(page, stack) -> None:
-    page.goto(f"{stack.url}{ROOT}/signin")
-    page.get_by_label("Email", exact=True).fill(stack.email)
-    page.get_by_label("Password", exact=True).fill(stack.password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(f"{stack.url}{ROOT}/")
-
-
 def _links(page) -> list[str]:
     return page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
 
@@ -52,7 +44,7 @@ def test_every_page_is_accessible_and_fits_a_phone(browser, demo_stack):
     needs_id = {r.endpoint for r in rules if r.arguments}
     context = browser.new_context(bypass_csp=True)  # axe is injected as a script; the app's CSP refuses it
     page = context.new_page()
-    _sign_in(page, demo_stack)
+    sign_in(page, demo_stack.url, demo_stack.email, demo_stack.password)
     problems: list[str] = []
     walked: set[str] = set()
     while todo:
