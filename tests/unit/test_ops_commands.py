@@ -71,6 +71,18 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
     "consent show": (["--tenant", TENANT, "--number", NUMBER], [
         (["--tenant", TENANT, "--number", "abc"], 2, "'abc' is not a phone number"),
         (["--tenant", "t_nope", "--number", NUMBER], 1, "no tenant t_nope")]),
+    "settings show": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "settings set": (["--tenant", TENANT, "--set", 'voice.greeting="Hello"'], [
+        (["--tenant", "t_nope", "--set", 'voice.greeting="x"'], 1, "no tenant t_nope"),
+        (["--tenant", TENANT, "--set", "voice.greeting"], 2, "is not PATH=JSON"),
+        (["--tenant", TENANT, "--set", "voice.greeting=Hello"], 2, "is not JSON"),
+        (["--tenant", TENANT, "--set", "recording_retention_days=45"], 2, "recording_retention_days: choose 30"),
+        (["--tenant", TENANT, "--set", "voice.agent_id=\"x\""], 2, "cannot be changed here")]),
+    "settings preview": (["--tenant", TENANT, "--day", "sat", "--time", "21:00", "--number", "+16025550111"], [
+        (["--tenant", TENANT, "--day", "sat", "--time", "late"], 2, "is not a time"),
+        (["--tenant", TENANT, "--day", "sat", "--time", "21:00", "--number", "12"], 2, "not a valid phone number"),
+        (["--tenant", TENANT, "--day", "someday", "--time", "21:00"], 2, "invalid choice")]),
+    "support list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
 }
 
 
@@ -156,3 +168,16 @@ def test_a_released_number_is_released(data_dir, capsys):
     status, out, _ = run(data_dir, ["number", "release", "--tenant", TENANT, "--number", "(303) 555-0100"], capsys)
     assert (status, out.strip()) == (0, f"released {NUMBER} from {TENANT}")
     assert run(data_dir, ["number", "lookup", NUMBER], capsys)[:2] == (1, f"{NUMBER} is not assigned\n")
+
+
+def test_settings_set_is_what_the_preview_and_show_then_see(data_dir, capsys):
+    hours = '{"sat": [{"start": "18:00", "end": "23:00"}]}'
+    status, _, err = run(data_dir, ["settings", "set", "--tenant", TENANT, "--set", f"voice.hours={hours}",
+                                    "--set", 'voice.open_action="voicemail"'], capsys)
+    assert status == 0, err
+    status, out, _ = run(data_dir, ["settings", "preview", "--tenant", TENANT, "--day", "sat", "--time", "21:00",
+                                    "--json"], capsys)
+    answer = json.loads(out)
+    assert (answer["action"], answer["reason"]) == ("voicemail", "business_hours")
+    status, out, _ = run(data_dir, ["settings", "show", "--tenant", TENANT, "--json"], capsys)
+    assert json.loads(out)["voice"]["hours"] == {"sat": [{"start": "18:00", "end": "23:00"}]}

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from shared.config import ConfigurationError
 from shared.ports import NotFound, StoreUnavailable
 from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
-from tools.ops import consent, email, queue, recordings, records, tenants, users
+from tools.ops import consent, email, queue, recordings, records, settings, tenants, users
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
 BUG = 70
@@ -147,6 +147,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(consent_cmd, "show", consent.show, "a number's consent history with the chain check")
     p.add_argument("--tenant", required=True)
     p.add_argument("--number", required=True)
+
+    settings_cmd = sub.add_parser("settings", help="a business's settings").add_subparsers(dest="action", required=True)
+    _command(settings_cmd, "show", settings.show, "a business's settings").add_argument("--tenant", required=True)
+    p = _command(settings_cmd, "set", settings.set_, "change settings (validated, audited)", kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--set", action="append", required=True, metavar="PATH=JSON",
+                   help="a setting and its new value as JSON, e.g. voice.greeting='\"Hello\"'; repeatable")
+    p = _command(settings_cmd, "preview", settings.route_preview, "what happens when a number calls at a time")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--number", help="the caller (default: no caller id)")
+    p.add_argument("--day", required=True, choices=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    p.add_argument("--time", required=True, help="local time, e.g. 21:00")
+    support_cmd = sub.add_parser("support", help="support requests").add_subparsers(dest="action", required=True)
+    p = _command(support_cmd, "list", settings.support_list, "a business's support requests", limit=True)
+    p.add_argument("--tenant", required=True)
     return parser
 
 
