@@ -214,6 +214,10 @@ class Settings(BaseModel):
     )
     resend_api_url: str | None = Field(default=None, alias="RESEND_API_URL")
     email_from: str = Field(default="Z3 OS <notifications@z3os.local>", alias="Z3_EMAIL_FROM")
+    # Where the help page's support requests are emailed (shared.support.requests): the company's
+    # support desk (the policy's domain); locally they land in the mail viewer like every email.
+    z3_support_email: str = Field(default="support@z3os.com", alias="Z3_SUPPORT_EMAIL",
+                                  pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
     # --- billing (Stripe; shared/billing) -------------------------------------------------
     # The plan catalogue (shared/billing/plans.py): JSON, a list of plans; empty: the built-in

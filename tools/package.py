@@ -1,7 +1,7 @@
 """Build one deployable, content-addressed source zip per function.
 
 Each zip holds what Cloud Functions needs at its root: ``main.py`` (the function's own),
-``shared/`` and ``requirements.txt``. The file name carries the sha256 of the contents, so
+``shared/`` and ``requirements.txt`` (and, for ``app``, the policies in ``docs/``). The file name carries the sha256 of the contents, so
 terraform redeploys exactly the functions whose code changed. Zips are reproducible (fixed
 timestamps, sorted entries). Building replaces the function's older zips in the output
 directory, so terraform finds exactly one per function."""
@@ -27,6 +27,8 @@ def _files(name: str) -> list[tuple[str, Path]]:
     for path in sorted((REPO / "shared").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             entries.append((path.relative_to(REPO).as_posix(), path))
+    if name == "app":  # the published policies it shows (shared.web.legal)
+        entries += [(p.relative_to(REPO).as_posix(), p) for p in sorted((REPO / "docs").glob("*.md"))]
     return entries
 
 

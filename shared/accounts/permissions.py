@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "appointments.read": ("read", EVERYONE),
     "appointments.manage": ("write", WORKERS),       # cancel, reschedule
     "routing.update": ("write", MANAGERS),           # hours, IVR, forwarding, agent
+    "settings.read": ("read", MANAGERS),             # the settings page and its route preview
     "billing.read": ("read", OWNERS),
     "billing.manage": ("write", OWNERS),             # subscribe, Stripe's portal (card, cancel); never admins:
                                                      # the owner answers for the money
@@ -49,6 +50,7 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "data.export": ("read", MANAGERS),
     "data.delete": ("write", OWNERS),
     "tokens.manage": ("write", EVERYONE),            # one's own personal API tokens
+    "support.request": ("write", WORKERS),           # the help page's support form (viewers only read)
 }
 
 

@@ -29,7 +29,11 @@ retried (recipients already sent are skipped). Resend refusing an email for good
 address ...) -> the log says ``failed`` with Resend's error name, and the task is done.
 
 Recipients: ``to_email`` when given (invites, password resets), else ``to_user_id``, else the
-business's owners and admins (``tenants/{t}/users``, not disabled), else its contact address.
+members the business chose for this template on the settings page
+(``settings.notification_recipients``, not disabled), else the business's owners and admins
+(``tenants/{t}/users``, not disabled), else its contact address. A choice that leaves nobody
+(everyone chosen was removed) falls back to the owners and admins: a setting never drops a
+notification.
 Nothing here logs an address, a subject or the context.
 """
 
@@ -141,10 +145,7 @@ def resolve_recipients(scope: TenantScope, tenant: Any, request: Any) -> list[st
         if user and user.get("status") != "disabled" and user.get("email"):
             candidates = [user["email"]]
     else:
-        users = scope.query(scope.collection("users").where("role", "in", list(TEAM_ROLES)))
-        team = sorted((d.data for d in users if d.get("status") != "disabled" and d.get("email")),
-                      key=lambda u: (TEAM_ROLES.index(u.get("role")), str(u.get("created_at", "")), u.get("id", "")))
-        candidates = [u["email"] for u in team] or [tenant.contact.email]
+        candidates = _chosen_members(scope, tenant, request.template) or _team(scope, tenant)
     out: list[str] = []
     for address in candidates:
         address = address.strip()
@@ -154,6 +155,22 @@ def resolve_recipients(scope: TenantScope, tenant: Any, request: Any) -> list[st
         if normalize(address) not in {normalize(a) for a in out}:
             out.append(address)
     return out
+
+
+def _chosen_members(scope: TenantScope, tenant: Any, template: str) -> list[str]:
+    """The addresses of the members chosen for ``template`` on the settings page (one read)."""
+    chosen = tenant.settings.notification_recipients.get(template) or []
+    if not chosen:
+        return []
+    found = scope.store.get_many([scope.path(f"users/{user_id}") for user_id in chosen])
+    return [user["email"] for user in found.values() if user and user.get("status") != "disabled" and user.get("email")]
+
+
+def _team(scope: TenantScope, tenant: Any) -> list[str]:
+    users = scope.query(scope.collection("users").where("role", "in", list(TEAM_ROLES)))
+    team = sorted((d.data for d in users if d.get("status") != "disabled" and d.get("email")),
+                  key=lambda u: (TEAM_ROLES.index(u.get("role")), str(u.get("created_at", "")), u.get("id", "")))
+    return [u["email"] for u in team] or [tenant.contact.email]
 
 
 def send_one(ports: Ports, scope: TenantScope, tenant: Any, request: Any, address: str) -> Outcome:

@@ -40,6 +40,8 @@ TEMPLATES: dict[str, Category] = {
     "integration_disconnected": "transactional",
     "integration_sync_failed": "transactional",
     "account_flagged": "transactional",
+    "support_request": "transactional",  # to our support address
+    "support_received": "transactional",  # the acknowledgement to the member who asked
     "marketing": "marketing",
     "billing_notice": "transactional",
     "policy_update": "transactional",

@@ -51,16 +51,23 @@ class Address(Model):
 
 
 class TenantSettings(Model):
-    """What the business controls. Later issues add routing, hours and the like here.
+    """What the business controls (changed through ``shared.tenants.business_settings``).
 
     The greeting is ``voice.greeting``, beside the rest of how calls are answered, and every path
     that greets reads it (``shared.voice.settings.greeting``). Documents written before that kept a
     top-level ``settings.greeting``: it is read as ``voice.greeting`` when that one is empty."""
 
-    recording_notice: str = "This call may be recorded."
-    recording_retention_days: int = Field(default=90, ge=1, le=3650)
-    transcript_retention_days: int = Field(default=90, ge=1, le=3650)
+    recording_notice: str = Field(default="This call may be recorded.", max_length=500)
+    # Days recordings / transcripts are kept; None: kept until the business deletes them
+    # (the settings page offers 30, 90, 180, 365 days or forever, ``shared.tenants.business_settings``).
+    recording_retention_days: int | None = Field(default=90, ge=1, le=3650)
+    transcript_retention_days: int | None = Field(default=90, ge=1, le=3650)
     marketing_email_opt_in: bool = False
+    # The business keeps its call data out of service-improvement use (privacy policy).
+    service_improvement_opt_out: bool = False
+    # notification template -> the user ids that get it; a template not listed goes to the
+    # owners and admins (``shared.email.mailer.resolve_recipients``).
+    notification_recipients: dict[str, list[str]] = Field(default_factory=dict)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     scheduling: SchedulingSettings = Field(default_factory=SchedulingSettings)
 

@@ -19,7 +19,8 @@ Template = Literal[
     "call_summary", "new_voicemail", "new_text_message", "team_invite", "password_reset",
     "security_alert", "privacy_request_update", "marketing", "verify_email", "billing_notice",
     "crm_endpoint_disabled", "integration_disconnected",
-    "integration_sync_failed", "policy_update", "account_flagged",
+    "integration_sync_failed", "policy_update", "account_flagged", "support_request",
+    "support_received",
 ]
 
 

@@ -31,25 +31,31 @@ CallStep = Literal["delete", "recordings", "transcript", "none"]
 
 @dataclass(frozen=True)
 class CallRetention:
-    recordings: dt.timedelta
-    transcripts: dt.timedelta
+    """How long a tenant keeps recordings and transcripts; ``None`` = until deleted (the
+    settings page's "forever"): never due."""
+
+    recordings: dt.timedelta | None
+    transcripts: dt.timedelta | None
 
     @classmethod
     def of(cls, settings: Any) -> "CallRetention":
-        return cls(dt.timedelta(days=settings.recording_retention_days),
-                   dt.timedelta(days=settings.transcript_retention_days))
+        def days(value: int | None) -> dt.timedelta | None:
+            return None if value is None else dt.timedelta(days=value)
+
+        return cls(days(settings.recording_retention_days), days(settings.transcript_retention_days))
 
     @property
-    def first(self) -> dt.timedelta:
-        """Calls created before ``now - first`` have something due."""
-        return min(self.recordings, self.transcripts)
+    def first(self) -> dt.timedelta | None:
+        """Calls created before ``now - first`` have something due; None: nothing ever is."""
+        kept = [d for d in (self.recordings, self.transcripts) if d is not None]
+        return min(kept) if kept else None
 
     def step(self, call: dict[str, Any], now: dt.datetime) -> CallStep:
         created = call.get("created_at")
         if not isinstance(created, dt.datetime):
             return "none"
-        recordings_due = created + self.recordings <= now
-        transcript_due = created + self.transcripts <= now
+        recordings_due = self.recordings is not None and created + self.recordings <= now
+        transcript_due = self.transcripts is not None and created + self.transcripts <= now
         if recordings_due and transcript_due:
             return "delete"
         if recordings_due and call.get("recordings"):

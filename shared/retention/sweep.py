@@ -176,9 +176,11 @@ class _Walk:
         root = f"tenants/{tenant.id}"
         held = holds_mod.active(self.store, tenant.id)
         calls = policy.CallRetention.of(tenant.settings)
-        self.collection(tenant.id, "calls",
-                        Query(f"{root}/calls").where("created_at", "<=", self.now - calls.first).order_by("created_at"),
-                        "created_at", lambda doc, plan: _call(doc, plan, calls, held, self.now, root), CALL_PAGE)
+        if calls.first is not None:  # None: recordings and transcripts kept until deleted
+            self.collection(tenant.id, "calls",
+                            Query(f"{root}/calls").where("created_at", "<=", self.now - calls.first)
+                            .order_by("created_at"),
+                            "created_at", lambda doc, plan: _call(doc, plan, calls, held, self.now, root), CALL_PAGE)
         self.collection(tenant.id, "consent",
                         Query(f"{root}/consent").where("expire_at", "<=", self.now).order_by("expire_at"),
                         "expire_at", lambda doc, plan: _chain(doc, plan, held), CALL_PAGE)

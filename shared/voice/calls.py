@@ -167,7 +167,11 @@ def retell_index_path(retell_call_id: str) -> str:
     return f"retell_calls/{retell_call_id}"
 
 
-def expire_at(created_at: dt.datetime, recording_retention_days: int) -> dt.datetime:
+def expire_at(created_at: dt.datetime, recording_retention_days: int | None) -> dt.datetime | None:
+    """None when the business keeps recordings forever: no ``expire_at`` timestamp, so neither
+    Firestore's TTL nor a sweep's ``expire_at <=`` range (typed: a null never matches) removes it."""
+    if recording_retention_days is None:
+        return None
     return created_at + dt.timedelta(days=recording_retention_days)
 
 

@@ -26,6 +26,11 @@ def test_a_zip_holds_main_shared_and_requirements_only(tmp_path):
     assert zipfile.ZipFile(path).read("main.py") == (REPO / "functions/voice_answer/main.py").read_bytes()
 
 
+def test_the_app_carries_the_policies_it_shows(tmp_path):
+    names = zipfile.ZipFile(build("app", tmp_path)).namelist()
+    assert "docs/privacy-policy.md" in names  # shared.web.legal reads it beside shared/
+
+
 def test_the_name_is_the_content(tmp_path):
     first = build("notify", tmp_path / "a")
     again = build("notify", tmp_path / "b")

@@ -48,6 +48,9 @@ CONTEXTS = {
     "account_flagged": {"reason": EVIL, "delete_after": "2026-04-01T18:05:00Z"},
     "marketing": {"headline": EVIL, "paragraphs": [EVIL, "Second paragraph."], "cta_url": "https://z3os.com/new",
                   "cta_text": "See what's new"},
+    "support_request": {"request_id": "sr_abc", "topic": "Calls and the AI receptionist", "subject": EVIL,
+                        "message": EVIL, "tenant_id": "t_sunrise", "submitted_at": "2026-03-02T18:05:00+00:00"},
+    "support_received": {"request_id": "sr_abc", "topic": "Billing", "subject": EVIL},
 }
 
 
@@ -69,7 +72,7 @@ def test_renders_subject_html_and_text_with_injected_content_escaped(template):
 
 
 @pytest.mark.parametrize("template", ["call_summary", "new_voicemail", "new_text_message", "security_alert",
-                                      "privacy_request_update", "marketing"])
+                                      "privacy_request_update", "marketing", "support_request"])
 def test_injected_content_is_shown_escaped_not_dropped(template):
     out = render(template, CONTEXTS[template], base=BASE)
     assert "&lt;script&gt;alert(" in out.html

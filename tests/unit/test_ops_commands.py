@@ -139,6 +139,18 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
         (["--tenant", TENANT, "--item", "x", "--rate", "85"], 2, "is not a QuickBooks item id"),
         (["--tenant", TENANT, "--item", "2", "--rate", "-1"], 2, "--rate must be between"),
         (["--tenant", TENANT, "--item", "2", "--rate", "85"], 2, "quickbooks is not connected")]),
+    "settings show": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "settings set": (["--tenant", TENANT, "--set", 'voice.greeting="Hello"'], [
+        (["--tenant", "t_nope", "--set", 'voice.greeting="x"'], 1, "no tenant t_nope"),
+        (["--tenant", TENANT, "--set", "voice.greeting"], 2, "is not PATH=JSON"),
+        (["--tenant", TENANT, "--set", "voice.greeting=Hello"], 2, "is not JSON"),
+        (["--tenant", TENANT, "--set", "recording_retention_days=45"], 2, "recording_retention_days: choose 30"),
+        (["--tenant", TENANT, "--set", "voice.agent_id=\"x\""], 2, "cannot be changed here")]),
+    "settings preview": (["--tenant", TENANT, "--day", "sat", "--time", "21:00", "--number", "+16025550111"], [
+        (["--tenant", TENANT, "--day", "sat", "--time", "late"], 2, "is not a time"),
+        (["--tenant", TENANT, "--day", "sat", "--time", "21:00", "--number", "12"], 2, "not a valid phone number"),
+        (["--tenant", TENANT, "--day", "someday", "--time", "21:00"], 2, "invalid choice")]),
+    "support list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
 }
 
 
@@ -247,3 +259,14 @@ def test_crm_endpoint_add_then_test_event_reaches_the_receiver(data_dir, capsys)
         status, out, _ = run(data_dir, ["crm", "endpoints", "deliveries", "--tenant", TENANT, endpoint_id, "--json"],
                              capsys)
         assert [(d["status"], d["last_status_code"]) for d in json.loads(out)] == [("failed", 502), ("delivered", 204)]
+def test_settings_set_is_what_the_preview_and_show_then_see(data_dir, capsys):
+    hours = '{"sat": [{"start": "18:00", "end": "23:00"}]}'
+    status, _, err = run(data_dir, ["settings", "set", "--tenant", TENANT, "--set", f"voice.hours={hours}",
+                                    "--set", 'voice.open_action="voicemail"'], capsys)
+    assert status == 0, err
+    status, out, _ = run(data_dir, ["settings", "preview", "--tenant", TENANT, "--day", "sat", "--time", "21:00",
+                                    "--json"], capsys)
+    answer = json.loads(out)
+    assert (answer["action"], answer["reason"]) == ("voicemail", "business_hours")
+    status, out, _ = run(data_dir, ["settings", "show", "--tenant", TENANT, "--json"], capsys)
+    assert json.loads(out)["voice"]["hours"] == {"sat": [{"start": "18:00", "end": "23:00"}]}

@@ -44,7 +44,7 @@ def test_viewer_only_reads():
                 and permissions.kind(a) == "write" and a not in ("account.security", "tokens.manage")]
 
 
-PUBLIC = {"auth.", "static_file", "openapi_document"}  # the API description is public
+PUBLIC = {"auth.", "legal.", "static_file", "openapi_document"}  # the API description and the policies are public
 
 
 def test_every_route_declares_an_action():

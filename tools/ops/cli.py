@@ -24,7 +24,7 @@ from shared.tenants import NumberTaken, SignupRefused, UnknownTenant
 from shared.billing.entitlements import LimitReached
 from tools.ops import (
     billing, consent, crm, email, holds, integrations, policy, privacy, purge, queue, recordings, records, retention,
-    tenants, users,
+    settings, tenants, users,
 )
 from tools.ops.context import BAD_INPUT, NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, open_ports
 
@@ -283,6 +283,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("hold")
     p.add_argument("--by", required=True, help="who releases the hold")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    settings_cmd = sub.add_parser("settings", help="a business's settings").add_subparsers(dest="action", required=True)
+    _command(settings_cmd, "show", settings.show, "a business's settings").add_argument("--tenant", required=True)
+    p = _command(settings_cmd, "set", settings.set_, "change settings (validated, audited)", kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--set", action="append", required=True, metavar="PATH=JSON",
+                   help="a setting and its new value as JSON, e.g. voice.greeting='\"Hello\"'; repeatable")
+    p = _command(settings_cmd, "preview", settings.route_preview, "what happens when a number calls at a time")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--number", help="the caller (default: no caller id)")
+    p.add_argument("--day", required=True, choices=["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
+    p.add_argument("--time", required=True, help="local time, e.g. 21:00")
+    support_cmd = sub.add_parser("support", help="support requests").add_subparsers(dest="action", required=True)
+    p = _command(support_cmd, "list", settings.support_list, "a business's support requests", limit=True)
+    p.add_argument("--tenant", required=True)
     return parser
 
 

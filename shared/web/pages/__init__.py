@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from shared.web.pages import account, appointments, audit, auth, contacts, home, team, texts
+    from shared.web.pages import account, appointments, audit, auth, contacts, home, settings, support, team, texts
 
-    for module in (auth, home, account, team, audit, texts, contacts, appointments):
+    for module in (auth, home, account, team, audit, texts, contacts, appointments, settings, support):
         app.register_blueprint(module.blueprint)
+    app.register_blueprint(support.public)

@@ -248,3 +248,18 @@ def test_what_can_succeed_later_is_retried(client, business, resend, status, nam
     assert emails(business)[0]["status"] == "sending"
     assert post_task(client, task(to_email=OWNER)).status_code == 200
     assert len(resend.emails) == 1
+
+
+def test_the_members_chosen_on_the_settings_page_get_that_notification(client, business, resend, ports):
+    from shared.tenants import business_settings
+
+    users = {d.get("email"): d.id for d in business.query(business.collection("users"))}
+    business_settings.update(ports.store(), ports.clock().now(), tenant_id=TENANT, actor_user_id=users[OWNER],
+                             changes={"notification_recipients": {"new_voicemail": [users[STAFF], users[DISABLED]]}})
+    post_task(client, task("new_voicemail", dedup_key="vm:1", context={"caller": "Jordan"}))
+    assert [a for e in resend.emails for a in e.to] == [STAFF]  # not the disabled one, not the owner
+    post_task(client, task(dedup_key="summary:2"))  # another template: owners and admins as before
+    assert sorted(a for e in resend.emails[1:] for a in e.to) == sorted([OWNER, ADMIN])
+    ports.store().update(f"tenants/{TENANT}/users/{users[STAFF]}", {"status": "disabled"})
+    post_task(client, task("new_voicemail", dedup_key="vm:2", context={"caller": "Jordan"}))
+    assert sorted(a for e in resend.emails[3:] for a in e.to) == sorted([OWNER, ADMIN])  # nobody left: the default

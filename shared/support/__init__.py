@@ -1,0 +1,1 @@
+"""Support requests from a business's members (the help page)."""
