@@ -138,6 +138,7 @@ class CallRecord(Model):
     retell_call_id: str | None = None
     expire_at: dt.datetime | None = None
     created_at: dt.datetime | None = None
+    outcome: str | None = None  # shared.voice.listing
     # --- the Retell side's keys (typed loosely: that side owns their shape) -----------------
     transcript: Any = None
     summary: str | None = None
