@@ -95,6 +95,6 @@ variable "functions" {
     notify                = { kind = "task", secrets = ["resend_api_key", "z3_session_secret"], enqueues = true }
     email_events          = { kind = "http", secrets = ["resend_webhook_secret", "resend_api_key"] }
     email_unsubscribe     = { kind = "http", secrets = ["z3_session_secret"], armor = "default" }
-    app                   = { kind = "http", memory = "1Gi", min_instances = 1, armor = "sign_in", secrets = ["z3_api_token_pepper"], enqueues = true, kms = true }
+    app                   = { kind = "http", memory = "1Gi", min_instances = 1, armor = "sign_in", secrets = ["z3_api_token_pepper", "z3_media_signing_key", "twilio_auth_token", "retell_api_key"], enqueues = true, blobs = true, kms = true }
   }
 }

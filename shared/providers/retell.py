@@ -119,3 +119,5 @@ def delete_call(settings: "Settings", call_id: str) -> None:
         client(settings).call.delete(call_id, timeout=10.0)
     except retell.NotFoundError:
         return
+    except (retell.APIConnectionError, retell.InternalServerError, retell.RateLimitError) as exc:
+        raise RetellUnavailable(f"call delete failed: {type(exc).__name__}") from None
