@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from shared.web.pages import account, audit, auth, calls, home, team
+    from shared.web.pages import account, audit, auth, calls, home, overview, team
 
-    for module in (auth, home, account, team, audit, calls):
+    for module in (auth, home, account, team, audit, calls, overview):
         app.register_blueprint(module.blueprint)
