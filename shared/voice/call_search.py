@@ -143,3 +143,15 @@ def search_calls(scope: TenantScope, filters: ListFilters, limit: int, after: Do
         if len(batch) <= limit:
             return CallPage(found, None, read)  # the end of the list
     return CallPage(found, after, read)  # sparse filters: go on from here next page
+
+
+def mark_played(scope: TenantScope, call_sid: str, now: dt.datetime) -> None:
+    """The first time a member plays a call's recording (the voicemail inbox's played/new)."""
+    path = f"calls/{call_sid}"
+
+    def mark(tx) -> None:
+        doc = tx.get(path)
+        if doc is not None and not doc.get("played_at"):
+            tx.update(path, {"played_at": now})
+
+    scope.transaction(mark)

@@ -67,7 +67,7 @@ def listing_fields(doc: dict[str, Any]) -> dict[str, Any]:
                                   doc.get("caller_name") or "",
                                   " ".join(str(m.get("message") or "") for m in doc.get("messages_taken") or []
                                            if isinstance(m, dict)),
-                                  (doc.get("voicemail") or {}).get("transcription") or "")))
+                                  (doc.get("voicemail_transcript") or {}).get("text") or "")))
     has_recording = bool(doc.get("recordings"))
     terms = [f"o:{outcome}", *(["rec:1"] if has_recording else []), *number_terms(doc.get("from")),
              *(f"w:{w}" for w in words(text)[:MAX_WORDS])]

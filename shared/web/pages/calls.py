@@ -16,7 +16,7 @@ from shared.accounts.errors import InvalidInput
 from shared.tenants import TenantScope
 from shared.voice import recording_links
 from shared.voice.call_delete import delete_call
-from shared.voice.call_search import CallFilters
+from shared.voice.call_search import CallFilters, mark_played
 from shared.voice.calls import CallRecord, get_call
 from shared.web import auth
 from shared.web.api.v1.records import call_page
@@ -107,6 +107,7 @@ def audio(call_sid: str, recording_sid: str):
                            recording_sid, request.args.get("exp"), request.args.get("sig"), auth.now())
     recording = recording_links.recording_of(_scope(), call_sid, recording_sid)
     data = auth.ports().blobs().get(recording.blob_path)
+    mark_played(_scope(), call_sid, auth.now())
     response = Response(data, mimetype=recording_links.content_type(recording))
     if request.args.get("download") == "1":
         extension = recording.blob_path.rsplit(".", 1)[-1]

@@ -157,3 +157,27 @@ def test_only_managers_may_delete(app_client, ports, business, signed_in, booked
     token = csrf_of(app_client.get("/").text)
     assert app_client.post("/calls/CAbooked/delete", data={"csrf_token": token}).status_code == 403
     assert booked.get("calls/CAbooked") is not None
+
+
+def test_the_voicemail_inbox_shows_new_messages_with_their_text_and_marks_them_played(app_client, ports, business,
+                                                                                      signed_in, booked):
+    now = ports.clock().now()
+    path = f"tenants/{business.tenant_id}/recordings/CAvm/REvm.wav"
+    info = ports.blobs().put(path, AUDIO, content_type="audio/wav")
+    doc = {"call_sid": "CAvm", "from": "+16025550133", "route": "voicemail", "status": "completed",
+           "created_at": now - dt.timedelta(minutes=30),
+           "voicemail": {"recording_sid": "REvm", "duration": 14},
+           "voicemail_transcript": {"sid": "TR1", "status": "completed", "text": "Please call me about my crown.",
+                                    "recording_sid": "REvm", "at": now},
+           "recordings": [{"recording_sid": "REvm", "source": "twilio", "blob_path": path, "size": info.size,
+                           "sha256": info.sha256, "duration": 14.0, "stored_at": now}]}
+    booked.set("calls/CAvm", {**doc, **listing_fields(doc)})
+    inbox = app_client.get("/voicemail")
+    assert inbox.status_code == 200
+    assert "Please call me about my crown." in inbox.text and 'class="unplayed"' in inbox.text
+    assert "CAbooked" not in inbox.text and "CAmissed" not in inbox.text  # only calls that left a message
+    link = audio_link(app_client.get("/calls/CAvm").text)
+    assert app_client.get(link).status_code == 200
+    assert 'class="unplayed"' not in app_client.get("/voicemail").text
+    searched = app_client.post("/calls", data={"csrf_token": signed_in, "q": "crown"})
+    assert "CAvm" in searched.text  # the transcription is searchable
