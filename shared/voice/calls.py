@@ -139,6 +139,7 @@ class CallRecord(Model):
     expire_at: dt.datetime | None = None
     created_at: dt.datetime | None = None
     outcome: str | None = None  # shared.voice.listing
+    voicemail_transcript: dict[str, Any] | None = None  # shared.voice.transcription
     # --- the Retell side's keys (typed loosely: that side owns their shape) -----------------
     transcript: Any = None
     summary: str | None = None

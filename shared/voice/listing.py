@@ -41,6 +41,39 @@ def transcript_text(transcript: Any) -> str:
     return ""
 
 
+SPEAKERS = {"agent": "AI receptionist", "user": "Caller"}
+
+
+def transcript_turns(transcript: Any) -> list[tuple[str, str]]:
+    """(speaker, words) per turn, from Retell's ``transcript_object`` list or its plain text
+    (``Agent: ...`` / ``User: ...`` lines)."""
+    turns: list[tuple[str, str]] = []
+    if isinstance(transcript, list):
+        for turn in transcript:
+            if isinstance(turn, dict) and str(turn.get("content") or "").strip():
+                role = str(turn.get("role") or "")
+                turns.append((SPEAKERS.get(role, role.capitalize() or "Speaker"), str(turn["content"]).strip()))
+    elif isinstance(transcript, str):
+        for line in transcript.splitlines():
+            speaker, colon, words_ = line.partition(":")
+            if colon and speaker.strip().lower() in SPEAKERS:
+                turns.append((SPEAKERS[speaker.strip().lower()], words_.strip()))
+            elif line.strip():
+                turns.append(("", line.strip()))
+    return turns
+
+
+def transcript_lines(transcript: Any) -> str:
+    """The transcript as Retell's own text form (``Agent: ...`` / ``User: ...`` lines), from either
+    shape."""
+    if isinstance(transcript, str):
+        return transcript
+    if isinstance(transcript, list):
+        return "\n".join(f"{str(t.get('role') or 'speaker').capitalize()}: {t.get('content') or ''}"
+                         for t in transcript if isinstance(t, dict) and t.get("content"))
+    return ""
+
+
 def outcome_of(doc: dict[str, Any]) -> str:
     keys = [str(entry.get("key") or "") for entry in doc.get("action_log") or [] if isinstance(entry, dict)]
     if any(key.startswith("book:") for key in keys):

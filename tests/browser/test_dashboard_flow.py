@@ -6,83 +6,21 @@ member accepts and signs in. A screenshot of each step goes to build/screenshots
 from __future__ import annotations
 
 import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tools.wsgi import REPO
-
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = REPO / "build" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--disable-gpu"]
+from tests.browser.conftest import CHROMIUM, _mail_link, _shot, run_stack
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
                                 reason="Debian's chromium is not installed (apt-get install chromium)")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield instance
-        instance.close()
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("browser")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items()
-           if not k.endswith("_EMULATOR_HOST") and k not in ("GOOGLE_CLOUD_PROJECT", "Z3_BACKEND")}
-    out_path = data_dir / "stdout.txt"
-    with open(out_path, "w") as out, open(data_dir / "stderr.txt", "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "tools.devstack", "--no-demo", "--port", str(port),
-                                 "--data-dir", str(data_dir / "data")], cwd=REPO, stdout=out, stderr=err, env=env)
-        try:
-            deadline = time.monotonic() + 120
-            while "Ready." not in out_path.read_text():
-                assert proc.poll() is None and time.monotonic() < deadline, out_path.read_text()
-                time.sleep(0.3)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def _mail_link(base: str, to: str, pattern: str, timeout: float = 30) -> str:
-    """The link matching ``pattern`` in the newest email to ``to`` (the local mail viewer)."""
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        listing = requests.get(f"{base}/_sandbox/resend/", timeout=5).text
-        for message in re.findall(r"messages/([0-9a-fA-F\-]{36})", listing):
-            text = requests.get(f"{base}/_sandbox/resend/messages/{message}/text", timeout=5).text
-            page = requests.get(f"{base}/_sandbox/resend/messages/{message}", timeout=5).text
-            found = re.search(pattern, text)
-            if found and to in page:
-                return found.group(0)
-        time.sleep(0.5)
-    raise AssertionError(f"no email to {to} with {pattern}")
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    with run_stack(tmp_path_factory.mktemp("browser"), demo=False) as (base, _out):
+        yield base
 
 
 def test_signup_verify_2fa_signin_invite_accept(browser, stack):

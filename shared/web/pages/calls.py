@@ -18,6 +18,7 @@ from shared.voice import recording_links
 from shared.voice.call_delete import delete_call
 from shared.voice.call_search import CallFilters, mark_played
 from shared.voice.calls import CallRecord, get_call
+from shared.voice.listing import transcript_turns
 from shared.web import auth
 from shared.web.api.v1.records import call_page
 from shared.web.errors import validation_message
@@ -96,6 +97,7 @@ def detail(call_sid: str):
             links[rec.recording_sid] = recording_links.sign(key, principal.tenant_id, call.call_sid,
                                                             rec.recording_sid, auth.now())
     return render_template("call.html", call=call, zone=_scope().tenant().zone, may_hear=may_hear, links=links,
+                           turns=transcript_turns(call.transcript) if may_hear else [],
                            may_delete=permissions.can(principal, "calls.delete"))
 
 

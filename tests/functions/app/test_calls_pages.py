@@ -50,7 +50,8 @@ def booked(ports, business):
     info = ports.blobs().put(path, AUDIO, content_type="audio/wav")
     doc = {"call_sid": "CAbooked", "from": "+16025550111", "caller_name": "Maria Lopez", "route": "ai",
            "status": "completed", "duration": 95, "created_at": now - dt.timedelta(hours=1),
-           "transcript": "Agent: Thanks for calling.\nUser: I'd like a cleaning on Friday.",
+           "transcript": [{"role": "agent", "content": "Thanks for calling."},  # Retell's transcript_object
+                          {"role": "user", "content": "I'd like a cleaning on Friday."}],
            "summary": "Booked a cleaning.", "retell_call_id": "call_booked",
            "action_log": [{"at": now, "text": "AI booked a cleaning for Fri Mar 6, 9:00 AM", "key": "book:ap_1"}],
            "recordings": [{"recording_sid": "REbooked", "source": "twilio", "blob_path": path, "size": info.size,
@@ -87,7 +88,8 @@ def test_the_list_shows_calls_in_the_business_zone_and_filters_by_posted_caller(
 def test_the_detail_shows_transcript_action_log_and_a_playable_recording(app_client, signed_in, booked):
     page = app_client.get("/calls/CAbooked")
     assert page.status_code == 200
-    assert "I&#39;d like a cleaning on Friday." in page.text and "AI booked a cleaning" in page.text
+    assert "<strong>Caller:</strong> I&#39;d like a cleaning on Friday." in page.text
+    assert "<strong>AI receptionist:</strong> Thanks for calling." in page.text and "AI booked a cleaning" in page.text
     link = audio_link(page.text)
     assert "5550111" not in link and "recordings/" in link
     whole = app_client.get(link)
@@ -181,3 +183,8 @@ def test_the_voicemail_inbox_shows_new_messages_with_their_text_and_marks_them_p
     assert 'class="unplayed"' not in app_client.get("/voicemail").text
     searched = app_client.post("/calls", data={"csrf_token": signed_in, "q": "crown"})
     assert "CAvm" in searched.text  # the transcription is searchable
+
+
+def test_the_api_gives_an_ai_calls_transcript_as_text(app_client, ports, business, signed_in, booked):
+    detail = app_client.get("/api/v1/calls/CAbooked").get_json()
+    assert detail["transcript"] == "Agent: Thanks for calling.\nUser: I'd like a cleaning on Friday."

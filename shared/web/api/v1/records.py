@@ -15,6 +15,7 @@ from shared.accounts.errors import InvalidInput, NotFound
 from shared.tenants import TenantScope
 from shared.voice.call_search import ListFilters, search_calls
 from shared.voice.calls import CallRecord, get_call
+from shared.voice.listing import transcript_lines
 from shared.web import auth
 from shared.web.api import pagination
 from shared.web.api.pagination import Page, PageQuery
@@ -121,7 +122,7 @@ def get_one_call(call_sid: str) -> CallDetail:
     if call is None:
         raise NotFound()
     may_hear = permissions.can(auth.principal(), "calls.recordings.play")
-    transcript = call.transcript if may_hear and isinstance(call.transcript, str) else None
+    transcript = (transcript_lines(call.transcript) or None) if may_hear else None
     return CallDetail(
         **CallOut.fields_of(call), route_reason=call.route_reason, route_detail=call.route_detail,
         route_history=[RouteOut(**r.model_dump()) for r in call.route_history],

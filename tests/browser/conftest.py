@@ -1,0 +1,84 @@
+"""What the browser tests share: one Chromium per session (Playwright for Python on Debian's
+/usr/bin/chromium), ``scripts/dev`` in a child process, the local mail viewer's links, and
+screenshots under build/screenshots/."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tools.wsgi import REPO
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = REPO / "build" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--disable-gpu"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@contextlib.contextmanager
+def run_stack(data_dir: Path, *, demo: bool):
+    """``scripts/dev`` in a child process on a free port (``--no-demo`` unless ``demo``): yields
+    its base URL and the path of its stdout (the demo prints its ``Dashboard:`` line there)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items()
+           if not k.endswith("_EMULATOR_HOST") and k not in ("GOOGLE_CLOUD_PROJECT", "Z3_BACKEND")}
+    out_path = data_dir / "stdout.txt"
+    command = [sys.executable, "-m", "tools.devstack", *([] if demo else ["--no-demo"]), "--port", str(port),
+               "--data-dir", str(data_dir / "data")]
+    with open(out_path, "w") as out, open(data_dir / "stderr.txt", "w") as err:
+        proc = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=err, env=env)
+        try:
+            deadline = time.monotonic() + (300 if demo else 120)
+            while "Ready." not in out_path.read_text():
+                assert proc.poll() is None and time.monotonic() < deadline, out_path.read_text()
+                time.sleep(0.3)
+            yield f"http://127.0.0.1:{port}", out_path
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _mail_link(base: str, to: str, pattern: str, timeout: float = 30) -> str:
+    """The link matching ``pattern`` in the newest email to ``to`` (the local mail viewer)."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listing = requests.get(f"{base}/_sandbox/resend/", timeout=5).text
+        for message in re.findall(r"messages/([0-9a-fA-F\-]{36})", listing):
+            text = requests.get(f"{base}/_sandbox/resend/messages/{message}/text", timeout=5).text
+            page = requests.get(f"{base}/_sandbox/resend/messages/{message}", timeout=5).text
+            found = re.search(pattern, text)
+            if found and to in page:
+                return found.group(0)
+        time.sleep(0.5)
+    raise AssertionError(f"no email to {to} with {pattern}")
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
