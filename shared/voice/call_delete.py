@@ -14,12 +14,11 @@ Rules this module keeps:
 from __future__ import annotations
 
 from shared.accounts import audit
-from shared.accounts.errors import NotFound
 from shared.accounts.principal import Principal
 from shared.logging import get_logger
 from shared.ports import Ports, StoreUnavailable
 from shared.tenants import TenantScope
-from shared.voice.calls import call_path, get_call, retell_index_path
+from shared.voice.calls import call_path, require_call, retell_index_path
 
 log = get_logger("z3.voice.delete")
 
@@ -28,12 +27,7 @@ def delete_call(ports: Ports, principal: Principal, call_sid: str, *, ip: str = 
     from shared.providers import retell, twilio
 
     scope = TenantScope(ports.store(), principal.tenant_id)
-    try:
-        call = get_call(scope, call_sid)
-    except ValueError:
-        call = None
-    if call is None:
-        raise NotFound("There is no such call.")
+    call = require_call(scope, call_sid)
     for recording in call.recordings:
         if recording.source == "twilio":
             twilio.delete_recording(ports.settings, recording.recording_sid)

@@ -179,6 +179,19 @@ def get_call(scope: TenantScope, call_sid: str) -> CallRecord | None:
     return CallRecord.model_validate(data) if data else None
 
 
+def require_call(scope: TenantScope, call_sid: str) -> CallRecord:
+    """The call, or ``NotFound`` (404) for an unknown, malformed or another business's sid."""
+    from shared.accounts.errors import NotFound
+
+    try:
+        call = get_call(scope, call_sid)
+    except ValueError:
+        call = None
+    if call is None:
+        raise NotFound("There is no such call.")
+    return call
+
+
 # --- status: monotonic, order-independent -----------------------------------------------------
 
 def status_patch(doc: dict[str, Any] | None, status: str, at: dt.datetime) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import hmac
 
 from shared.accounts.errors import Forbidden, InvalidLink, NotFound
 from shared.tenants import TenantScope
-from shared.voice.calls import RecordingEntry, get_call
+from shared.voice.calls import RecordingEntry, require_call
 
 LIFETIME = dt.timedelta(minutes=5)
 CONTENT_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
@@ -50,11 +50,7 @@ def verify(key: str, tenant_id: str, call_sid: str, recording_sid: str, exp: str
 
 
 def recording_of(scope: TenantScope, call_sid: str, recording_sid: str) -> RecordingEntry:
-    try:
-        call = get_call(scope, call_sid)
-    except ValueError:
-        call = None
-    found = call.recording(recording_sid) if call else None
+    found = require_call(scope, call_sid).recording(recording_sid)
     if found is None:
         raise NotFound("There is no such recording.")
     return found

@@ -17,7 +17,7 @@ from shared.tenants import TenantScope
 from shared.voice import recording_links
 from shared.voice.call_delete import delete_call
 from shared.voice.call_search import CallFilters, mark_played
-from shared.voice.calls import CallRecord, get_call
+from shared.voice.calls import CallRecord, require_call
 from shared.voice.listing import transcript_turns
 from shared.web import auth
 from shared.web.api.v1.records import call_page
@@ -72,22 +72,10 @@ def index():
         422 if error else 200
 
 
-def _call_or_404(call_sid: str) -> CallRecord:
-    from shared.accounts.errors import NotFound
-
-    try:
-        call = get_call(_scope(), call_sid)
-    except ValueError:
-        call = None
-    if call is None:
-        raise NotFound("There is no such call.")
-    return call
-
-
 @blueprint.get("/<call_sid>")
 @auth.requires("calls.read")
 def detail(call_sid: str):
-    call = _call_or_404(call_sid)
+    call = require_call(_scope(), call_sid)
     principal = auth.principal()
     may_hear = permissions.can(principal, "calls.recordings.play")
     links = {}

@@ -11,7 +11,6 @@ from html import unescape
 
 import pytest
 
-from shared.config import Settings
 from shared.models.tenant import Role
 from shared.tenants import TenantScope
 from shared.voice.listing import listing_fields
@@ -19,22 +18,6 @@ from tests.functions.app.conftest import add_member, sign_in
 from tests.functions.local import local_settings
 
 AUDIO = b"RIFF" + bytes(range(256)) * 40
-
-
-@pytest.fixture
-def retell_sandbox():
-    from tools.sandboxes.retell import RetellSandbox
-
-    with RetellSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def twilio_sandbox():
-    from tools.sandboxes.twilio import TwilioSandbox
-
-    with TwilioSandbox.from_settings(Settings(Z3_BACKEND="local"), callbacks="off") as sandbox:
-        yield sandbox
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from shared.accounts import permissions
 from shared.accounts.errors import InvalidInput, NotFound
 from shared.tenants import TenantScope
 from shared.voice.call_search import ListFilters, search_calls
-from shared.voice.calls import CallRecord, get_call
+from shared.voice.calls import CallRecord, require_call
 from shared.voice.listing import transcript_lines
 from shared.web import auth
 from shared.web.api import pagination
@@ -115,12 +115,7 @@ def list_calls(query: CallQuery) -> Page[CallOut]:
 @operation(blueprint, "GET", "/calls/<call_sid>", action="calls.read", summary="One call", response=CallDetail,
            path_params={"call_sid": ID})
 def get_one_call(call_sid: str) -> CallDetail:
-    try:
-        call = get_call(_scope(), call_sid)
-    except ValueError:
-        call = None
-    if call is None:
-        raise NotFound()
+    call = require_call(_scope(), call_sid)
     may_hear = permissions.can(auth.principal(), "calls.recordings.play")
     transcript = (transcript_lines(call.transcript) or None) if may_hear else None
     return CallDetail(
