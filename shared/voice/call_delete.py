@@ -14,7 +14,6 @@ Rules this module keeps:
 from __future__ import annotations
 
 from shared.accounts import audit
-from shared.accounts.principal import Principal
 from shared.logging import get_logger
 from shared.ports import Ports, StoreUnavailable
 from shared.tenants import TenantScope
@@ -23,10 +22,13 @@ from shared.voice.calls import call_path, require_call, retell_index_path
 log = get_logger("z3.voice.delete")
 
 
-def delete_call(ports: Ports, principal: Principal, call_sid: str, *, ip: str = "", user_agent: str = "") -> None:
+def delete_call(ports: Ports, tenant_id: str, call_sid: str, *, actor_user_id: str | None, by: str = "member",
+                ip: str = "", user_agent: str = "") -> int:
+    """Returns how many recordings went with the call. ``actor_user_id`` None and ``by``
+    "operator" for ``scripts/ops calls delete``."""
     from shared.providers import retell, twilio
 
-    scope = TenantScope(ports.store(), principal.tenant_id)
+    scope = TenantScope(ports.store(), tenant_id)
     call = require_call(scope, call_sid)
     for recording in call.recordings:
         if recording.source == "twilio":
@@ -45,8 +47,8 @@ def delete_call(ports: Ports, principal: Principal, call_sid: str, *, ip: str = 
         batch.delete(retell_index_path(call.retell_call_id))
     batch.delete(scope.path(call_path(call_sid)))
     batch.commit()
-    audit.record(ports.store(), ports.clock().now(), tenant_id=principal.tenant_id, action="call.deleted",
-                 actor_user_id=principal.user_id, ip=ip, user_agent=user_agent, target=call_sid,
-                 changes={"recordings": len(call.recordings), "ai_call": bool(call.retell_call_id)})
-    log.info("call deleted", extra={"tenant_id": principal.tenant_id, "call_sid": call_sid,
-                                    "recordings": len(call.recordings)})
+    audit.record(ports.store(), ports.clock().now(), tenant_id=tenant_id, action="call.deleted",
+                 actor_user_id=actor_user_id, ip=ip, user_agent=user_agent, target=call_sid,
+                 changes={"recordings": len(call.recordings), "ai_call": bool(call.retell_call_id), "by": by})
+    log.info("call deleted", extra={"tenant_id": tenant_id, "call_sid": call_sid, "recordings": len(call.recordings)})
+    return len(call.recordings)

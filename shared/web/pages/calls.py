@@ -110,5 +110,7 @@ def audio(call_sid: str, recording_sid: str):
 @auth.requires("calls.delete")
 def delete(call_sid: str):
     info = auth.client()
-    delete_call(auth.ports(), auth.principal(), call_sid, ip=info.ip, user_agent=info.user_agent)
+    principal = auth.principal()
+    delete_call(auth.ports(), principal.tenant_id, call_sid, actor_user_id=principal.user_id, ip=info.ip,
+                user_agent=info.user_agent)
     return redirect(url_for("calls.index", deleted=1), code=303)
