@@ -37,8 +37,10 @@ MIN_OWN_SECRET_LENGTH = 32
 # when set. tests/unit/test_function_secrets.py walks each function's imports and checks that
 # this table lists every secret its code can read.
 FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
-    # Stripe: the billing API; Twilio: texts sent from the dashboard; Google: appointment changes reach the calendar
-    "app": ("stripe_secret_key", "z3_api_token_pepper", "twilio_auth_token", "google_client_secret"),
+    # Stripe: the billing API; Twilio: texts sent and recordings deleted from the dashboard; Retell: its
+    # copy of a deleted call; Google: appointment changes reach the calendar; media key: recording links
+    "app": ("stripe_secret_key", "z3_api_token_pepper", "z3_media_signing_key", "twilio_auth_token", "retell_api_key",
+            "google_client_secret"),
     "billing_grace": ("stripe_secret_key",),
     "billing_usage": ("stripe_secret_key",),
     "call_completed": (),
@@ -95,6 +97,7 @@ REQUIRED_SECRETS = (
     "resend_webhook_secret",
     "z3_session_secret",
     "z3_api_token_pepper",
+    "z3_media_signing_key",
 )
 
 
@@ -246,6 +249,9 @@ class Settings(BaseModel):
     # The key of the keyed hash (HMAC-SHA256) personal API tokens are stored under
     # (shared.accounts.tokens). Rotating it revokes every token. `openssl rand -base64 32`.
     z3_api_token_pepper: SecretStr = Field(default=_local("api-token-pepper"), alias="Z3_API_TOKEN_PEPPER")
+    # The HMAC key of the short-lived recording links the dashboard's audio player streams from
+    # (shared.voice.recording_links). Rotating it only ends links already handed out (5 minutes).
+    z3_media_signing_key: SecretStr = Field(default=_local("media-signing-key"), alias="Z3_MEDIA_SIGNING_KEY")
 
     @property
     def backend(self) -> Literal["local", "gcp"]:

@@ -7,6 +7,7 @@ Sections (``scripts/bench ports voice sms retell cold``; default: those five):
   with the embedded backend as the baseline. Also the emulators' start-up time.
 * voice / sms / retell / billing (by name): warm latency of the webhook functions against a baseline function (one
   document read, fixed TwiML) and cold import times (each capability's ``tools/bench_*.py``).
+* app: the dashboard's calls list at 1,000 vs 100,000 calls (``tools/bench_app.py``).
 * cold: per function, process start to its first answer in a fresh interpreter, beside a cold
   baseline (``tools/bench_cold.py``).
 * retention (only by name): the retention sweep against raw batch deletes of the same store,
@@ -166,7 +167,7 @@ def bench_ports(n: int = 1000, rounds: int = 3) -> None:
         out(f"{name:<20} {lm:>10.1f} {gm:>16.1f} {gm / lm:>10.2f}")
 
 
-SECTIONS = {"ports": "tools.bench:bench_ports", "auth": "tools.bench_auth:bench", "voice": "tools.bench_voice:bench",
+SECTIONS = {"ports": "tools.bench:bench_ports", "auth": "tools.bench_auth:bench", "app": "tools.bench_app:bench", "voice": "tools.bench_voice:bench",
             "sms": "tools.bench_sms:bench", "retell": "tools.bench_retell:bench", "billing": "tools.bench_billing:bench",
             "voice-parts": "tools.bench_voice:bench_parts", "cold": "tools.bench_cold:bench",
             "calendar": "tools.bench_calendar:bench", "retention": "tools.bench_retention:bench"}

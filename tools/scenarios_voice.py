@@ -18,6 +18,7 @@ import contextlib
 import functools
 import datetime as dt
 import email.utils
+import hashlib
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -104,7 +105,19 @@ class SimulatedCall:
         self.post(record.get("action"), self.record_action(recording_sid, seconds))
         if recording_sid:
             self.recording_done(record.get("recordingStatusCallback"), recording_sid, seconds, "RecordVerb")
+            if record.get("transcribe") == "true" and record.get("transcribeCallback") and seconds <= 120:
+                self.transcription_done(record.get("transcribeCallback"), recording_sid, VOICEMAIL_WORDS)
         return recording_sid
+
+    def transcription_done(self, callback_url: str, recording_sid: str, text: str) -> None:
+        """Twilio's transcribeCallback (a <Record transcribe="true"> of up to 2 minutes)."""
+        transcription_sid = "TR" + hashlib.sha256(recording_sid.encode()).hexdigest()[:32]
+        self.post(callback_url, {
+            "AccountSid": self.settings.twilio_account_sid, "CallSid": self.sid, "RecordingSid": recording_sid,
+            "RecordingUrl": self.recording_url(recording_sid), "TranscriptionSid": transcription_sid,
+            "TranscriptionStatus": "completed", "TranscriptionText": text, "TranscriptionType": "fast",
+            "TranscriptionUrl": f"{self.recording_url(recording_sid)}/Transcriptions/{transcription_sid}",
+            "CallStatus": "completed", "From": self.caller, "To": self.to, "ApiVersion": "2010-04-01"})
 
     def recording_done(self, callback_url: str, recording_sid: str, seconds: int, source: str) -> None:
         self.post(callback_url, {
@@ -129,6 +142,10 @@ def _preload_recording(settings, call_sid: str, seconds: int) -> str | None:
     except requests.RequestException:
         return None
     return response.json().get("sid") if response.status_code == 201 else None
+
+
+VOICEMAIL_WORDS = ("Hi, this is Jordan Reyes. I was hoping to move my cleaning to next week, "
+                   "please call me back when you open. Thanks.")
 
 
 # --- settings for one call ----------------------------------------------------------------------

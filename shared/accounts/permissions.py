@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "business.update": ("write", MANAGERS),          # profile and settings
     "calls.read": ("read", EVERYONE),
     "calls.recordings.play": ("read", WORKERS),      # recordings and transcripts
+    "calls.delete": ("write", MANAGERS),             # a call with its transcript and recordings
     "messages.read": ("read", EVERYONE),
     "messages.send": ("write", WORKERS),
     "consent.read": ("read", WORKERS),

@@ -236,6 +236,7 @@ class MessageArgs(_Args):
 def take_message(ctx: Context, args: MessageArgs) -> Answer:
     from shared.notifications import notify_business
     from shared.voice.calls import call_path
+    from shared.voice.listing import with_listing
     from shared.voice.settings import normalize_any
 
     callback = normalize_any(args.callback_number) if args.callback_number else ctx.caller
@@ -255,7 +256,7 @@ def take_message(ctx: Context, args: MessageArgs) -> Answer:
         patch: dict[str, Any] = {"messages_taken": [*taken, entry]}
         if not doc:
             patch.update(call_sid=ctx.ref.call_sid, created_at=ctx.now)
-        tx.set(path, patch, merge=True)
+        tx.set(path, with_listing(doc, patch), merge=True)
 
     ctx.scope.transaction(store)
     notify_business(ctx.ports, tenant_id=ctx.tenant.id, template="new_voicemail", dedup_key=key, context={

@@ -55,6 +55,7 @@ from shared.voice.agent_payloads import (
     KNOWN_EVENTS, TRANSFER_EVENTS, CallRef, RetellCall, RetellEvent, TransferDestination, resolve,
 )
 from shared.voice.calls import call_path
+from shared.voice.listing import with_listing
 from shared.voice.recording_url import UnsafeRecordingUrl, check_recording_url
 
 log = get_logger("z3.voice.retell")
@@ -259,6 +260,7 @@ def handle_event(ports: Ports, body: RetellEvent) -> Outcome:
                             timestamp_ms=body.timestamp)
         if doc is None:
             patch["call_sid"] = ref.call_sid
+        patch = with_listing(doc, patch)
         tx.set(full_path, patch, merge=True)
         return True, {**(doc or {}), **patch}
 

@@ -59,6 +59,7 @@ from shared.models.base import Model
 from shared.models.tenant import Tenant
 from shared.ports import AlreadyExists, Ports
 from shared.tenants import TenantScope
+from shared.voice.listing import with_listing
 from shared.voice.params import CallParams
 from shared.voice.routing import Route
 from shared.voice.settings import normalize_any, notice_text
@@ -137,6 +138,8 @@ class CallRecord(Model):
     retell_call_id: str | None = None
     expire_at: dt.datetime | None = None
     created_at: dt.datetime | None = None
+    outcome: str | None = None  # shared.voice.listing
+    voicemail_transcript: dict[str, Any] | None = None  # shared.voice.transcription
     # --- the Retell side's keys (typed loosely: that side owns their shape) -----------------
     transcript: Any = None
     summary: str | None = None
@@ -178,6 +181,19 @@ def expire_at(created_at: dt.datetime, recording_retention_days: int | None) -> 
 def get_call(scope: TenantScope, call_sid: str) -> CallRecord | None:
     data = scope.get(call_path(call_sid))
     return CallRecord.model_validate(data) if data else None
+
+
+def require_call(scope: TenantScope, call_sid: str) -> CallRecord:
+    """The call, or ``NotFound`` (404) for an unknown, malformed or another business's sid."""
+    from shared.accounts.errors import NotFound
+
+    try:
+        call = get_call(scope, call_sid)
+    except ValueError:
+        call = None
+    if call is None:
+        raise NotFound("There is no such call.")
+    return call
 
 
 # --- status: monotonic, order-independent -----------------------------------------------------
@@ -228,9 +244,9 @@ def append_action(scope: TenantScope, call_sid: str, text: str, now: dt.datetime
             return False
         log.append(ActionEntry(at=now, text=text, key=key).to_doc())
         if doc is None:
-            tx.set(path, {"call_sid": call_sid, "action_log": log, "created_at": now}, merge=True)
+            tx.set(path, with_listing(doc, {"call_sid": call_sid, "action_log": log, "created_at": now}), merge=True)
         else:
-            tx.update(path, {"action_log": log})
+            tx.update(path, with_listing(doc, {"action_log": log}))
         return True
 
     return scope.transaction(append)
@@ -253,7 +269,7 @@ def add_recording(scope: TenantScope, call_sid: str, recording: RecordingEntry, 
             patch.update(call_sid=call_sid, created_at=recording.stored_at)
         if expire is not None and not (doc or {}).get("expire_at"):
             patch["expire_at"] = expire
-        tx.set(path, patch, merge=True)
+        tx.set(path, with_listing(doc, patch), merge=True)
         return True
 
     return scope.transaction(add)
@@ -362,6 +378,7 @@ def record_route(ports: Ports, tenant: Tenant, params: CallParams, route: Route,
                             with_status=False)
         if ivr is not None:
             patch["ivr"] = ivr
+        patch = with_listing(snapshot, patch)
         batch = store.batch()
         if snapshot is None:
             batch.create(path, patch)  # the usual first answer: no document to merge into
@@ -383,7 +400,7 @@ def record_route(ports: Ports, tenant: Tenant, params: CallParams, route: Route,
                                 caller_name=caller_name, play_notice=play, retell_call_id=retell_call_id)
             if ivr is not None:
                 patch["ivr"] = ivr
-            tx.set(path, patch, merge=True)
+            tx.set(path, with_listing(doc, patch), merge=True)
             index(tx)
             return play
 

@@ -60,4 +60,6 @@ def answer_without_store(ports: Ports, params: CallParams, query: Mapping[str, s
                            max_length=voice.voicemail_max_seconds,
                            record_action=twiml.url(ports.settings, "voice_ivr", t=tenant.id, step="recorded",
                                                    fallback=1),
-                           recording_callback=twiml.url(ports.settings, "voice_status", t=tenant.id))
+                           recording_callback=twiml.url(ports.settings, "voice_status", t=tenant.id),
+                           transcribe_callback=twiml.url(ports.settings, "voice_status", t=tenant.id,
+                                                         event="transcription"))

@@ -105,30 +105,41 @@ def summary_context(tenant, record: dict[str, Any], appointments: list, caller_n
                      for m in record.get("messages_taken") or []],
         "has_recording": bool(record.get("recordings")),
         "has_transcript": bool(record.get("transcript")),
+        "voicemail_transcript": (record.get("voicemail_transcript") or {}).get("text") or "",
     }
 
 
 # How long the summary of a voicemail waits for its recording to be stored (Twilio's recording
 # callback, then the ingest task, usually take seconds). After that it goes out without it.
 RECORDING_WAIT = dt.timedelta(minutes=5)
+# And for Twilio's transcription of it (only messages up to 2 minutes are transcribed; it
+# usually comes within a minute or two). After that the email goes without the text.
+TRANSCRIPT_WAIT = dt.timedelta(minutes=5)
 
 
 def wait_for_voicemail(record: dict[str, Any], now: dt.datetime) -> None:
-    """Raise :class:`shared.worker.RetryLater` while a voicemail's recording is on its way, so the
-    business's one email about the call can say there is a message to listen to. No wait when
-    the caller left no message (the Record action said so), when a recording is stored, or once
-    :data:`RECORDING_WAIT` has passed since the call ended."""
+    """Raise :class:`shared.worker.RetryLater` while a voicemail's recording, then its
+    transcription, is on its way, so the business's one email about the call can say there is a
+    message and what it says. No wait when the caller left no message (the Record action said
+    so), once :data:`RECORDING_WAIT` (recording) or :data:`TRANSCRIPT_WAIT` (text; only for
+    messages Twilio transcribes, up to 2 minutes) has passed since the call ended."""
     from shared.worker import RetryLater
 
-    if record.get("route") != "voicemail" or record.get("recordings"):
+    if record.get("route") != "voicemail":
         return
     voicemail = record.get("voicemail")
     if voicemail is not None and not voicemail.get("recording_sid"):
         return  # the caller hung up without leaving a message
     ended = record.get("ended_at") or record.get("created_at")
-    if ended is None or now - ended >= RECORDING_WAIT:
+    if ended is None:
         return
-    raise RetryLater("the voicemail's recording is not stored yet")
+    if not record.get("recordings"):
+        if now - ended < RECORDING_WAIT:
+            raise RetryLater("the voicemail's recording is not stored yet")
+        return
+    transcribable = (voicemail or {}).get("duration") is not None and 0 < (voicemail or {}).get("duration") <= 120
+    if transcribable and not record.get("voicemail_transcript") and now - ended < TRANSCRIPT_WAIT:
+        raise RetryLater("the voicemail's transcription has not arrived yet")
 
 
 def handle_call_completed(ports: Ports, event: CallCompleted, message_id: str = "") -> bool:

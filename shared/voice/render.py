@@ -60,7 +60,8 @@ def _render(ports: Ports, tenant: Tenant, route: Route, *, play_notice: bool, re
     return twiml.voicemail(voice.voicemail_prompt or DEFAULT_VOICEMAIL_PROMPT, notice=notice,
                            max_length=voice.voicemail_max_seconds,
                            record_action=twiml.url(settings, "voice_ivr", t=t, step="recorded"),
-                           recording_callback=twiml.url(settings, "voice_status", t=t))
+                           recording_callback=twiml.url(settings, "voice_status", t=t),
+                           transcribe_callback=twiml.url(settings, "voice_status", t=t, event="transcription"))
 
 
 def replayed(tenant_id: str, params: CallParams) -> str:

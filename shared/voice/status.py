@@ -30,15 +30,19 @@ from shared.tenants import TenantScope
 from shared.voice.calls import TERMINAL, call_path, expire_at, status_patch
 from shared.voice.events import CallCompleted, publish_call_completed
 from shared.voice.finalize import schedule_finalize
+from shared.voice.listing import with_listing
 from shared.voice.lookup import find_tenant, tenant_param
 from shared.voice.params import IngestRequest, RecordingParams, StatusParams
 from shared.voice.settings import normalize_any
+from shared.voice.transcription import transcription_callback
 
 log = get_logger("z3.voice.status")
 
 
 def handle_callback(ports: Ports, form: Mapping[str, str], query: Mapping[str, str]) -> str:
     """Dispatch on what Twilio sent; returns a short outcome for the response and the logs."""
+    if form.get("TranscriptionSid") or query.get("event") == "transcription":
+        return transcription_callback(ports, form, query)
     if form.get("RecordingSid"):
         return recording_callback(ports, RecordingParams.parse(form), query)
     return call_status(ports, StatusParams.model_validate(dict(form)), query)
@@ -76,6 +80,7 @@ def call_status(ports: Ports, params: StatusParams, query: Mapping[str, str]) ->
             patch["duration"] = params.CallDuration
         if params.AnsweredBy and not (doc or {}).get("answered_by"):
             patch["answered_by"] = params.AnsweredBy
+        patch = with_listing(doc, patch)
         if patch:
             tx.set(path, patch, merge=True)
         merged = {**(doc or {}), **patch}

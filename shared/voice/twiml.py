@@ -115,13 +115,18 @@ def forward(numbers: Iterable[str], *, notice: str | None, record: bool, timeout
     return str(response)
 
 
-def voicemail(prompt: str, *, notice: str | None, max_length: int, record_action: str, recording_callback: str) -> str:
+def voicemail(prompt: str, *, notice: str | None, max_length: int, record_action: str, recording_callback: str,
+              transcribe_callback: str | None = None) -> str:
+    """``transcribe_callback``: Twilio transcribes the message (recordings up to 2 minutes) and
+    posts the text there (``shared.voice.transcription``)."""
     response = _response()
     _say(response, notice)
     _say(response, prompt)
+    extra: dict[str, object] = {"transcribe": True, "transcribe_callback": transcribe_callback} \
+        if transcribe_callback else {}
     response.record(action=record_action, method="POST", max_length=max_length, play_beep=True,
                     finish_on_key="#", trim="trim-silence", recording_status_callback=recording_callback,
-                    recording_status_callback_method="POST", recording_status_callback_event="completed")
+                    recording_status_callback_method="POST", recording_status_callback_event="completed", **extra)
     _say(response, VOICEMAIL_EMPTY)  # Twilio goes on here when nothing was recorded
     response.hangup()
     return str(response)

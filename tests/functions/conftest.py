@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared import runtime
+from shared.config import Settings
 from tests.functions.local import local_settings
 from shared.ports import FixedClock
 from shared.runtime import Ports
@@ -30,6 +31,22 @@ def ports(settings, clock):
     runtime.reset()
     p.close()
     forget(settings.z3_data_dir)
+
+
+@pytest.fixture
+def retell_sandbox():
+    from tools.sandboxes.retell import RetellSandbox
+
+    with RetellSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def twilio_sandbox():
+    from tools.sandboxes.twilio import TwilioSandbox
+
+    with TwilioSandbox.from_settings(Settings(Z3_BACKEND="local"), callbacks="off") as sandbox:
+        yield sandbox
 
 
 @pytest.fixture

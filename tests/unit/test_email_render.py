@@ -20,7 +20,7 @@ CONTEXTS = {
                      "started_local": "Monday, March 2 at 11:05 AM MST", "duration_seconds": 184,
                      "appointments": [EVIL], "actions": [EVIL],
                      "messages": [{"name": EVIL, "callback_number": "+13035550142", "message": EVIL, "urgent": True}],
-                     "has_recording": True, "has_transcript": False},
+                     "has_recording": True, "has_transcript": False, "voicemail_transcript": EVIL},
     "new_voicemail": {"kind": "message_taken_by_ai", "caller_name": EVIL, "callback_number": "+13035550142",
                       "message": EVIL, "urgent": True, "taken_at": "2026-03-02T18:05:00+00:00"},
     "new_text_message": {"from": "+13035550142", "to": "+13035550100", "body": EVIL, "media_count": 2,
@@ -85,6 +85,13 @@ def test_call_summary_shows_what_the_business_needs():
     for part in (out.html, out.text):
         assert "(303) 555-0142" in part and "3 min 4 s" in part and "Monday, March 2 at 11:05 AM MST" in part
     assert "Urgent." in out.html and "URGENT." in out.text
+
+
+def test_a_voicemail_summary_carries_the_transcription_in_both_parts():
+    out = render("call_summary", {**CONTEXTS["call_summary"], "voicemail_transcript": "Please call me back."},
+                 base=BASE)
+    assert "Please call me back." in out.html and "Please call me back." in out.text
+    assert "The voicemail" in out.html
 
 
 def test_new_text_message_shows_the_text_and_local_time():

@@ -76,7 +76,8 @@ def test_gcp_mode_refuses_placeholder_and_missing_secrets(production_env):
 def test_gcp_mode_starts_with_real_looking_secrets(production_env):
     secrets = {name: f"sk_real_{i}_value_of_32_characters!" for i, name in enumerate([
         "TWILIO_AUTH_TOKEN", "RETELL_API_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "INTUIT_CLIENT_SECRET",
-        "INTUIT_VERIFIER_TOKEN", "GOOGLE_CLIENT_SECRET", "RESEND_API_KEY", "RESEND_WEBHOOK_SECRET", "Z3_SESSION_SECRET", "Z3_API_TOKEN_PEPPER"])}
+        "INTUIT_VERIFIER_TOKEN", "GOOGLE_CLIENT_SECRET", "RESEND_API_KEY", "RESEND_WEBHOOK_SECRET", "Z3_SESSION_SECRET", "Z3_API_TOKEN_PEPPER",
+        "Z3_MEDIA_SIGNING_KEY"])}
     s = Settings(GOOGLE_CLOUD_PROJECT="z3-prod", PUBLIC_BASE_URL="https://api.z3os.example", **secrets)
     assert s.backend == "gcp"
     assert "sk_real" not in repr(s)  # secrets never print

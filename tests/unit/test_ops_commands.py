@@ -64,7 +64,13 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
          "invalid choice"),
         (["--tenant", TENANT, "--email", "dana@sunrise.example"], 2, "--name")]),
     "users list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
-    "calls list": (["--tenant", TENANT], [(["--tenant", "t_nope"], 1, "no tenant t_nope")]),
+    "calls list": (["--tenant", TENANT, "--search", "crown"], [(["--tenant", "t_nope"], 1, "no tenant t_nope"),
+                                                            (["--tenant", TENANT, "--outcome", "won"], 2,
+                                                             "invalid choice")]),
+    "calls delete": (["--tenant", TENANT, "CA" + "0" * 32, "--yes"], [
+        (["--tenant", TENANT, "CA" + "0" * 32], 2, "add --yes"),
+        (["--tenant", TENANT, "CA" + "1" * 32, "--yes"], 1, "no call CA"),
+        (["--tenant", TENANT, "../x", "--yes"], 2, "'../x' is not a call sid")]),
     "calls show": (["--tenant", TENANT, "CA" + "0" * 32], [
         (["--tenant", TENANT, "CA" + "1" * 32], 1, "no call CA"),
         (["--tenant", TENANT, "../x"], 2, "'../x' is not a call sid")]),

@@ -122,8 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
     _command(users_cmd, "list", users.list_, "a business's team", limit=True).add_argument("--tenant", required=True)
 
     calls = sub.add_parser("calls", help="a business's calls").add_subparsers(dest="action", required=True)
-    _command(calls, "list", records.calls_list, "calls, newest first", limit=True).add_argument(
-        "--tenant", required=True)
+    p = _command(calls, "list", records.calls_list, "calls, newest first (filters as on the dashboard)", limit=True)
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--route", choices=["ai", "ivr", "forward", "voicemail", "rejected"])
+    p.add_argument("--outcome", choices=["booked", "message", "missed", "answered", "rejected"])
+    p.add_argument("--caller", help="the caller's number, its last 4 digits, or name")
+    p.add_argument("--search", help="words of the transcript, summary or voicemail")
+    p = _command(calls, "delete", records.calls_delete,
+                 "delete a call: record, transcript, recordings, and Twilio's and Retell's copies (audited)",
+                 kind="write")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("call_sid")
+    p.add_argument("--yes", action="store_true", help="yes, delete it (it cannot be undone)")
     p = _command(calls, "show", records.calls_show, "one call: route, statuses, recordings, transcript")
     p.add_argument("--tenant", required=True)
     p.add_argument("call_sid")

@@ -1,7 +1,8 @@
 """``scripts/ops calls|messages|appointments``: a business's records, newest first.
 
 Every list reads one page from the store (an ordered query with a limit), never the whole
-collection: ``--limit`` (default 50) caps it."""
+collection: ``--limit`` (default 50) caps it. ``calls list`` filters like the dashboard
+(``shared.voice.call_search``: a sparse filter may return fewer than ``--limit``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from typing import Any
 from shared.runtime import Ports
 from shared.scheduling.appointments import APPOINTMENTS, Appointment
 from shared.tenants import TenantScope
-from shared.voice.calls import CallRecord, get_call
-from tools.ops.context import NOT_FOUND, OpsError, out, out_json
+from shared.voice.call_delete import delete_call
+from shared.voice.call_search import CallFilters, search_calls
+from shared.voice.calls import CallRecord, call_path, get_call
+from tools.ops.context import BAD_INPUT, NOT_FOUND, OpsError, out, out_json
 from tools.ops.tenants import require_tenant
 
 
@@ -36,7 +39,10 @@ def _clip(text: str | None, width: int) -> str:
 
 def calls_list(args: argparse.Namespace, ports: Ports) -> int:
     scope = _scope(args, ports)
-    calls = [CallRecord.model_validate(d) for d in _page(scope, "calls", "created_at", args.limit)]
+    filters = CallFilters(route=args.route, outcome=args.outcome, caller=args.caller, q=args.search)
+    found = search_calls(scope, filters, args.limit) if filters.model_dump(exclude_none=True) else None
+    docs = [d.data for d in found.calls] if found else _page(scope, "calls", "created_at", args.limit)
+    calls = [CallRecord.model_validate(d) for d in docs]
     if args.json:
         out_json([c.model_dump(mode="json", by_alias=True) for c in calls])
         return 0
@@ -48,6 +54,22 @@ def calls_list(args: argparse.Namespace, ports: Ports) -> int:
         duration = f"{c.duration:.0f}" if c.duration is not None else "-"
         out(f"{_when(c.started_at or c.created_at):<17} {c.call_sid:<35} {c.from_ or 'anonymous':<13} "
             f"{c.route or '-':<10} {c.status or '-':<12} {duration:>5}  {_clip(c.summary, 60)}")
+    return 0
+
+
+def calls_delete(args: argparse.Namespace, ports: Ports) -> int:
+    """A call with its transcript and recordings, ours and the providers' copies (audited)."""
+    scope = _scope(args, ports)
+    if not args.yes:
+        raise OpsError("deleting a call cannot be undone: add --yes", BAD_INPUT)
+    try:
+        call_path(args.call_sid)
+    except ValueError:
+        raise OpsError(f"{args.call_sid!r} is not a call sid") from None
+    if get_call(scope, args.call_sid) is None:
+        raise OpsError(f"no call {args.call_sid} at {scope.tenant_id}", NOT_FOUND)
+    recordings = delete_call(ports, scope.tenant_id, args.call_sid, actor_user_id=None, by="operator")
+    out(f"deleted {args.call_sid} at {scope.tenant_id} with {recordings} recording(s), Twilio's and Retell's copies")
     return 0
 
 

@@ -28,6 +28,10 @@ CREATE TABLE IF NOT EXISTS docs (
 -- Firestore indexes every field by itself; the retention sweep's and TTL's field is the one whose
 -- range query pages through whole collections (time linear in what it deletes, not quadratic)
 CREATE INDEX IF NOT EXISTS docs_expire_at ON docs (parent, json_extract(data, '$.expire_at'));
+-- Lists ordered by creation time (the dashboard's calls, texts, audit log) read their page in
+-- index order instead of sorting the whole collection: a page costs the same at 1,000 and at
+-- 100,000 documents, as it does on Firestore.
+CREATE INDEX IF NOT EXISTS docs_created_at ON docs (parent, json_extract(data, '$.created_at'), id);
 CREATE TABLE IF NOT EXISTS outbox (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id      TEXT NOT NULL,

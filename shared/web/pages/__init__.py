@@ -6,8 +6,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from shared.web.pages import account, appointments, audit, auth, contacts, home, settings, support, team, texts
+    from shared.web.pages import (
+        account, appointments, audit, auth, calls, contacts, home, overview, settings, support, team, texts, voicemail,
+    )
 
-    for module in (auth, home, account, team, audit, texts, contacts, appointments, settings, support):
+    for module in (auth, home, account, team, audit, calls, overview, voicemail, texts, contacts, appointments,
+                   settings, support):
         app.register_blueprint(module.blueprint)
     app.register_blueprint(support.public)

@@ -5,26 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config import Settings
 from tests.functions.local import local_settings
 from tests.functions.voice.support import OPEN, seed
-
-
-@pytest.fixture
-def retell_sandbox():
-    from tools.sandboxes.retell import RetellSandbox
-
-    with RetellSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def twilio_sandbox():
-    from tools.sandboxes.twilio import TwilioSandbox
-
-    base = Settings(Z3_BACKEND="local")
-    with TwilioSandbox.from_settings(base, callbacks="off") as sandbox:
-        yield sandbox
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from tests.functions.voice.support import (
     OPEN, TENANT, DownStore, call_doc, call_params, follow, post, task_poster, twiml, verbs,
 )
 from tests.functions.voice.test_voice_status import recording, status, voicemail_call
+from tests.functions.voice.test_voicemail_transcription import transcription
 
 
 def record_action(client, settings, sid, *, recording_sid: str | None, duration: int):
@@ -50,9 +51,31 @@ def test_the_summary_waits_for_the_voicemail_then_says_there_is_one(client, sett
     assert build_dispatcher(settings, poster=task_poster(client)).run_once() >= 1  # recording_ingest (+ billing_usage)
     assert call_doc(ports, sid)["recordings"]
 
-    assert deliver(client, completed(sid), "m-2").status_code == 200
+    assert deliver(client, completed(sid), "m-2").status_code == 503  # now Twilio's transcription
+    assert summaries(settings) == []
+    assert follow(client, settings, callback + "&event=transcription",
+                  transcription(sid, rec, "Please call me back about Friday.")).status_code == 200
+    assert deliver(client, completed(sid), "m-3").status_code == 200
     [summary] = summaries(settings)
     assert summary.context["has_recording"] is True and summary.context["answered_by"] == "Voicemail"
+    assert summary.context["voicemail_transcript"] == "Please call me back about Friday."
+
+
+def test_a_transcription_that_never_comes_holds_the_summary_five_minutes_at_most(client, settings, business, ports,
+                                                                                twilio_sandbox, clock):
+    from shared.adapters.local import build_dispatcher
+
+    sid, callback = voicemail_call(client, settings, ports)
+    rec = twilio_sandbox.add_recording(call_sid=sid, duration=14)
+    record_action(client, settings, sid, recording_sid=rec, duration=14)
+    hang_up(client, settings, sid)
+    follow(client, settings, callback, recording(sid, rec, twilio_sandbox))
+    build_dispatcher(settings, poster=task_poster(client)).run_once()
+    assert deliver(client, completed(sid), "m-1").status_code == 503
+    clock.advance(minutes=6)
+    assert deliver(client, completed(sid), "m-2").status_code == 200
+    [summary] = summaries(settings)
+    assert summary.context["voicemail_transcript"] == ""
 
 
 def test_a_caller_who_left_no_message_is_summarised_at_once(client, settings, business, ports):

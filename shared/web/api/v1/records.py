@@ -16,7 +16,9 @@ from shared.accounts import permissions
 from shared.accounts.errors import NotFound
 from shared.contacts import ids
 from shared.tenants import TenantScope
-from shared.voice.calls import CallRecord, get_call
+from shared.voice.call_search import ListFilters, search_calls
+from shared.voice.calls import CallRecord, require_call
+from shared.voice.listing import transcript_lines
 from shared.web import auth
 from shared.web.api import pagination
 from shared.web.api.pagination import Page, PageQuery
@@ -45,6 +47,7 @@ class CallOut(BaseModel):
     summary: str | None
     recording_notice_played: bool
     recordings: int = Field(description="how many recordings are stored")
+    outcome: str | None = Field(description="booked, message, missed, answered or rejected")
     created_at: dt.datetime | None
 
     @classmethod
@@ -54,7 +57,7 @@ class CallOut(BaseModel):
                 "started_at": call.started_at, "ended_at": call.ended_at, "duration": call.duration,
                 "answered_by": call.answered_by, "summary": call.summary,
                 "recording_notice_played": call.recording_notice_played, "recordings": len(call.recordings),
-                "created_at": call.created_at}
+                "outcome": call.outcome, "created_at": call.created_at}
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> "CallOut":
@@ -91,23 +94,34 @@ class CallDetail(CallOut):
     transcript: str | None = Field(description="null without the calls.recordings.play permission")
 
 
-@operation(blueprint, "GET", "/calls", action="calls.read", summary="Calls, newest first", response=Page[CallOut],
-           query=PageQuery)
-def list_calls(query: PageQuery) -> Page[CallOut]:
-    return pagination.page(_scope(), "calls", "created_at", "desc", query, CallOut.of, Page[CallOut])
+class CallQuery(PageQuery, ListFilters):
+    """A page of calls and its filters (the caller's number or name never travels in a URL)."""
+
+
+def call_page(scope: TenantScope, filters: ListFilters, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """The documents of one filtered page and the cursor of the next (pages and API share it)."""
+    after = pagination.decode(cursor, scope.path("calls"), "created_at") if cursor else None
+    found = search_calls(scope, filters, limit, after)
+    next_cursor = pagination.encode(found.last.data.get("created_at"), found.last.id) if found.last else None
+    return [doc.data for doc in found.calls], next_cursor
+
+
+@operation(blueprint, "GET", "/calls", action="calls.read", summary="Calls, newest first, filtered and searched",
+           response=Page[CallOut], query=CallQuery)
+def list_calls(query: CallQuery) -> Page[CallOut]:
+    filters = ListFilters.model_validate(query.model_dump(include=set(ListFilters.model_fields)))
+    if filters.q:
+        permissions.require(auth.principal(), "calls.recordings.play")  # the search reads transcripts
+    docs, next_cursor = call_page(_scope(), filters, query.limit, query.cursor)
+    return Page[CallOut](items=[CallOut.of(doc) for doc in docs], next_cursor=next_cursor)
 
 
 @operation(blueprint, "GET", "/calls/<call_sid>", action="calls.read", summary="One call", response=CallDetail,
            path_params={"call_sid": ID})
 def get_one_call(call_sid: str) -> CallDetail:
-    try:
-        call = get_call(_scope(), call_sid)
-    except ValueError:
-        call = None
-    if call is None:
-        raise NotFound()
+    call = require_call(_scope(), call_sid)
     may_hear = permissions.can(auth.principal(), "calls.recordings.play")
-    transcript = call.transcript if may_hear and isinstance(call.transcript, str) else None
+    transcript = (transcript_lines(call.transcript) or None) if may_hear else None
     return CallDetail(
         **CallOut.fields_of(call), route_reason=call.route_reason, route_detail=call.route_detail,
         route_history=[RouteOut(**r.model_dump()) for r in call.route_history],
