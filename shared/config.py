@@ -52,7 +52,8 @@ FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     "oauth_callback": ("intuit_client_secret", "google_client_secret"),
     "quickbooks_sync": ("intuit_client_secret",),
     "quickbooks_webhook": ("intuit_verifier_token", "intuit_client_secret"),
-    "privacy_jobs": ("retell_api_key", "twilio_auth_token"),
+    "privacy_jobs": ("retell_api_key", "twilio_auth_token", "stripe_secret_key", "intuit_client_secret",
+                     "google_client_secret"),  # the providers' copies a deletion erases
     "recording_ingest": ("twilio_auth_token",),
     "recording_sweep": ("twilio_auth_token",),
     "retention_sweep": (),

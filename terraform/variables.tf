@@ -87,7 +87,7 @@ variable "functions" {
     voice_ivr             = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
     voice_status          = { kind = "http", secrets = ["twilio_auth_token", "twilio_webhook_shared_key", "retell_api_key"], enqueues = true, publishes = ["call.completed"] }
     recording_ingest      = { kind = "task", timeout = 300, secrets = ["twilio_auth_token"], blobs = true }
-    privacy_jobs          = { kind = "task", timeout = 540, memory = "1Gi", secrets = ["retell_api_key", "twilio_auth_token"], blobs = true, enqueues = true }
+    privacy_jobs          = { kind = "task", timeout = 540, memory = "1Gi", secrets = ["retell_api_key", "twilio_auth_token", "stripe_secret_key", "intuit_client_secret", "google_client_secret"], blobs = true, enqueues = true, kms = true }
     retention_sweep       = { kind = "scheduled", schedule = "17 3 * * *", timeout = 540, memory = "1Gi", blobs = true, enqueues = true, continues = true }
     recording_sweep       = { kind = "scheduled", schedule = "*/30 * * * *", timeout = 300, secrets = ["twilio_auth_token"], enqueues = true }
     retell_webhook        = { kind = "http", secrets = ["retell_api_key", "retell_webhook_key", "twilio_auth_token", "google_client_secret"], enqueues = true, publishes = ["call.completed"], kms = true }

@@ -7,9 +7,11 @@ provider no longer had it; a provider that cannot be reached raises :class:`Prov
 so the job is retried). Erasing is idempotent: a retried job asks again and gets False.
 
 Registered here: Twilio recordings still at Twilio (``recording_ingest`` deletes Twilio's copy
-once ours is stored; this catches the ones a failure left), Retell's calls (``call.delete``).
-The billing (Stripe customer deletion), QuickBooks and Google Calendar (token revocation)
-capabilities add theirs with one :func:`register` call each, on the tenant document.
+once ours is stored; this catches the ones a failure left), Retell's calls (``call.delete``),
+and on the tenant document: the Stripe customer (``shared.billing.services.delete_customer``;
+our invoices are kept by law), and the QuickBooks and Google Calendar grants (revoked at the
+provider, tokens deleted: ``connections.disconnect``). Each provider's error when it is down is
+a ``StoreUnavailable``, so the job is retried.
 """
 
 from __future__ import annotations
@@ -71,3 +73,30 @@ def _erase_retell_call(ports: Ports, call_id: str) -> bool:
 
 register(ProviderEraser("twilio.recordings", "call", _twilio_recordings, _erase_twilio_recording))
 register(ProviderEraser("retell.calls", "call", _retell_calls, _erase_retell_call))
+
+
+def _the_tenant(tenant: dict[str, Any]) -> list[str]:
+    return [tenant["id"]] if tenant.get("id") else []
+
+
+def _erase_stripe_customer(ports: Ports, tenant_id: str) -> bool:
+    from shared.billing.services import delete_customer
+
+    return delete_customer(ports, tenant_id)
+
+
+def _revoke_quickbooks(ports: Ports, tenant_id: str) -> bool:
+    from shared.quickbooks.connect import disconnect
+
+    return disconnect(ports, tenant_id, actor_user_id=None, reason="operator")
+
+
+def _revoke_google_calendar(ports: Ports, tenant_id: str) -> bool:
+    from shared.calendar.connect import disconnect
+
+    return disconnect(ports, tenant_id, actor_user_id=None, reason="operator")
+
+
+register(ProviderEraser("stripe.customer", "tenant", _the_tenant, _erase_stripe_customer))
+register(ProviderEraser("quickbooks.grant", "tenant", _the_tenant, _revoke_quickbooks))
+register(ProviderEraser("google_calendar.grant", "tenant", _the_tenant, _revoke_google_calendar))

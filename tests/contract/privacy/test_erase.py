@@ -42,7 +42,9 @@ def test_an_account_deletion_leaves_only_the_consent_ledger(erase_ports, sandbox
     assert set(made["retell"]) <= retell_box.deleted
     assert snapshot(erase_ports, [other]) == before_other  # nothing of another tenant
     assert cert.completed_at and cert.deleted["calls"] == 3 and cert.blobs == 3
-    assert cert.providers == {"twilio.recordings": 3, "retell.calls": 3}
+    # this business had no Stripe customer and no QuickBooks or Calendar connection: asked, nothing to erase
+    assert cert.providers == {"twilio.recordings": 3, "retell.calls": 3, "stripe.customer": 0,
+                              "quickbooks.grant": 0, "google_calendar.grant": 0}
     assert any("consent" in k["what"] for k in cert.kept)
 
     replay = erase_account(erase_ports, tenant_id=tid, job_id="job_" + tid)
