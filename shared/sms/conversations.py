@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.accounts.errors import Conflict, InvalidInput
+from shared.accounts.errors import Conflict, Forbidden, InvalidInput
 from shared.accounts.principal import Principal
 from shared.contacts import ids
 from shared.idempotency import InProgress
 from shared.phone import try_normalize_us
-from shared.ports import Ports
+from shared.ports import Ports, Query
 from shared.sms.gate import BlockReason, SendResult, send_sms
 from shared.tenants import TenantScope
 
@@ -110,7 +110,16 @@ def send_text(ports: Ports, actor: Principal, raw_number: str, body: str, send_i
         raise InvalidInput(f"A text has at most {BODY_MAX} characters.", field="body")
     if not isinstance(send_id, str) or not _SEND_ID.match(send_id):
         raise InvalidInput("The form expired; reload the page and send again.", field="send_id")
+    _require_a_confirmed_owner(ports, actor.tenant_id)
     try:
         return send_sms(ports, actor.tenant_id, number, body, purpose="follow_up", source=f"dash-{send_id}")
     except InProgress:
         raise Conflict("This text is being sent already.") from None
+
+
+def _require_a_confirmed_owner(ports: Ports, tenant_id: str) -> None:
+    """Texting from the dashboard is on only for a business whose owner confirmed the email (the
+    same rule as billing: ``shared.accounts.signup.require_verified``)."""
+    owners = ports.store().query(Query(f"tenants/{tenant_id}/users").where("role", "==", "owner").page(5))
+    if not any(doc.data.get("email_verified_at") for doc in owners):
+        raise Forbidden("Confirm your email address first: texting and billing stay off until you do.")

@@ -108,3 +108,11 @@ def test_roles_and_another_businesss_ids(app_client, client, business, texting, 
                  f"/texts/{'A' * 43}"):
         assert app_client.get(path).status_code == 404, path
     assert ports.store().query(Query(f"tenants/{business.tenant_id}/messages")) == []
+
+
+def test_no_text_goes_out_before_the_owner_confirmed_the_email(app_client, texting, business, signed_in, twilio, ports):
+    owner = f"tenants/{business.tenant_id}/users/{business.owner_id}"
+    ports.store().update(owner, {"email_verified_at": None})
+    reply, _ = _send(app_client, OPTED_IN, "Your part arrived.")
+    assert reply.status_code == 403 and "Confirm your email address first" in reply.text
+    assert twilio.sent_to(OPTED_IN) == []
