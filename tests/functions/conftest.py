@@ -28,9 +28,21 @@ def ports(settings, clock):
 
     p = runtime.use(Ports(settings).provide(clock=clock))
     yield p
+    _drain_fallback_pool()
     runtime.reset()
     p.close()
     forget(settings.z3_data_dir)
+
+
+def _drain_fallback_pool() -> None:
+    """Work a test left running on the fallback pool (a fallback answer or a calendar lookup that
+    outlived its budget finishes in the background, by design) must end before the test's store
+    is closed under it: closing SQLite while another thread reads it can crash the interpreter."""
+    from shared.voice import fallback
+
+    pool, fallback._fallback_pool = fallback._fallback_pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 @pytest.fixture
