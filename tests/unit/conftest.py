@@ -21,8 +21,11 @@ def clock() -> FixedClock:
 def ports(settings, clock):
     from shared.adapters.local.db import forget
 
+    from tests.functions.conftest import _drain_fallback_pool
+
     p = Ports(settings).provide(clock=clock)
     yield p
+    _drain_fallback_pool()
     p.close()
     forget(settings.z3_data_dir)
 
