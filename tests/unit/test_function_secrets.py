@@ -87,3 +87,24 @@ def test_the_walk_sees_lazy_imports():
     # email_events imports shared.webhooks.resend only inside _verify
     assert "resend_webhook_secret" in secrets_read_by("email_events")
     assert "resend_webhook_secret" not in secrets_read_by("voice_answer")
+
+
+def test_the_readmes_table_of_secrets_is_the_code_s():
+    """README's configuration table (which secret to mount into which function) says what
+    ``FUNCTION_SECRETS`` says, optional secrets (no default) marked as such."""
+    import re
+
+    from shared.config import FUNCTION_SECRETS, Settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme[readme.index("| function | secrets |"):].split("\n\n", 1)[0]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| (.*) \|$", table, re.M)}
+    assert set(rows) == set(FUNCTION_SECRETS)
+    for function, secrets in FUNCTION_SECRETS.items():
+        cell = rows[function]
+        for name in secrets:
+            field = Settings.model_fields[name]
+            marked = "optional" in cell and f"`{field.alias}`" in cell.split("optional", 1)[1]
+            assert f"`{field.alias}`" in cell, f"{function}: README does not name {field.alias}"
+            assert marked == (field.default is None), f"{function}: {field.alias} optional in one place only"
+        assert len(re.findall(r"`[A-Z0-9_]+`", cell)) == len(secrets), f"{function}: README names other secrets"
