@@ -39,8 +39,9 @@ MIN_OWN_SECRET_LENGTH = 32
 FUNCTION_SECRETS: dict[str, tuple[str, ...]] = {
     # Stripe: the billing API; Twilio: texts sent and recordings deleted from the dashboard; Retell: its
     # copy of a deleted call; Google: appointment changes reach the calendar; media key: recording links
+    # Intuit: the privacy API reaches the deletion cascade's erasers (static walk: over-approximate)
     "app": ("stripe_secret_key", "z3_api_token_pepper", "z3_media_signing_key", "twilio_auth_token", "retell_api_key",
-            "google_client_secret"),
+            "google_client_secret", "intuit_client_secret"),
     "billing_grace": ("stripe_secret_key",),
     "billing_usage": ("stripe_secret_key",),
     "call_completed": (),

@@ -101,7 +101,7 @@ variable "functions" {
     crm_push              = { kind = "task", enqueues = true, kms = true }
     email_events          = { kind = "http", secrets = ["resend_webhook_secret", "resend_api_key"] }
     email_unsubscribe     = { kind = "http", secrets = ["z3_session_secret"], armor = "default" }
-    app                   = { kind = "http", memory = "1Gi", min_instances = 1, armor = "sign_in", secrets = ["stripe_secret_key", "z3_api_token_pepper", "z3_media_signing_key", "twilio_auth_token", "retell_api_key", "google_client_secret"], enqueues = true, blobs = true, kms = true }
+    app                   = { kind = "http", memory = "1Gi", min_instances = 1, armor = "sign_in", secrets = ["stripe_secret_key", "z3_api_token_pepper", "z3_media_signing_key", "twilio_auth_token", "retell_api_key", "google_client_secret", "intuit_client_secret"], enqueues = true, blobs = true, kms = true }
     stripe_events         = { kind = "http", secrets = ["stripe_webhook_secret", "stripe_secret_key"], enqueues = true }
     billing_usage         = { kind = "event", topic = "call.completed", secrets = ["stripe_secret_key"], publishes = ["call.completed"] }
     billing_grace         = { kind = "task", secrets = ["stripe_secret_key"], enqueues = true }

@@ -50,6 +50,8 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "audit.read": ("read", MANAGERS),
     "data.export": ("read", MANAGERS),
     "data.delete": ("write", OWNERS),
+    "privacy.request": ("write", OWNERS),            # privacy requests about the account or a caller
+    "privacy.read": ("read", MANAGERS),              # their status, deadlines and history
     "tokens.manage": ("write", EVERYONE),            # one's own personal API tokens
     "support.request": ("write", WORKERS),           # the help page's support form (viewers only read)
 }

@@ -13,6 +13,7 @@ from shared import consent
 from shared.accounts import tokens
 from shared.contacts import ids
 from shared.models.tenant import Role
+from shared.privacy import requests
 from shared.ports import Query
 from shared.tenants import TenantScope, add_user, create_tenant
 from shared.web.api import spec
@@ -33,10 +34,12 @@ class Seeded:
     number: str = ""
     number_id: str = ""
     body: str = ""
+    privacy_request_id: str = ""
 
     def path_value(self, name: str) -> str:
         return {"call_sid": self.call_sid, "user_id": self.users[Role.staff],
-                "token_id": self.token_ids[(Role.owner, "write")], "number_id": self.number_id}[name]
+                "token_id": self.token_ids[(Role.owner, "write")], "number_id": self.number_id,
+                "request_id": self.privacy_request_id}[name]
 
     def markers(self) -> list[str]:
         """Strings that only this business's data holds: none may reach another business."""
@@ -84,6 +87,8 @@ def seed(ports, key: str, number: str, caller: str) -> Seeded:
     consent.record(scope, caller, action="opt_in", method="verbal", disclosure="Reply STOP to opt out.",
                    source_type="call", source_id=seeded.call_sid, now=now)
     seeded.number_id = ids.number_id(scope, caller)
+    seeded.privacy_request_id = requests.create(ports, tenant_id=tenant.id, kind="know", channel="email",
+                                                by="ops").id
     return seeded
 
 
@@ -101,12 +106,14 @@ GOOD_BODIES = {
     ("POST", "/members/invitations"): {"email": "new.person@elsewhere.example", "role": "staff"},
     ("POST", "/tokens"): {"name": "ci", "scope": "read"},
     ("POST", "/billing/checkout"): {"plan": "starter"},
+    ("POST", "/privacy-requests"): {"kind": "know"},
 }
 BAD_BODIES = {
     ("PATCH", "/business"): {"time_zone": "Mars/Olympus_Mons"},
     ("POST", "/members/invitations"): {"email": "someone@elsewhere.example", "role": "owner"},
     ("POST", "/tokens"): {"name": "ci", "scope": "admin"},
     ("POST", "/billing/checkout"): {"plan": "platinum"},
+    ("POST", "/privacy-requests"): {"kind": "sell-my-data"},
 }
 
 

@@ -4,7 +4,7 @@ imported here, which registers its routes."""
 
 from __future__ import annotations
 
-from shared.web.api.v1 import account, billing, business, members, records  # noqa: F401 - registers the routes
+from shared.web.api.v1 import account, billing, business, members, privacy, records  # noqa: F401 - registers the routes
 from shared.web.api.v1.routes import blueprint
 
 __all__ = ["blueprint"]
