@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.support import ARGS, CHROMIUM, SHOTS
+from tests.browser.support import ARGS, CHROMIUM
 from tools.wsgi import REPO
 
 
@@ -81,53 +81,7 @@ def demo_stack(tmp_path_factory):
         yield DemoStack(url, data_dir / "data", email=found.group(1), password=found.group(2))
 
 
-# --- used by test_calls_flow.py ------------------------------------------------------------------
-
-@contextlib.contextmanager
 def run_stack(data_dir: Path, *, demo: bool):
-    """``scripts/dev`` in a child process on a free port (``--no-demo`` unless ``demo``): yields
-    its base URL and the path of its stdout (the demo prints its ``Dashboard:`` line there)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items()
-           if not k.endswith("_EMULATOR_HOST") and k not in ("GOOGLE_CLOUD_PROJECT", "Z3_BACKEND")}
-    out_path = data_dir / "stdout.txt"
-    command = [sys.executable, "-m", "tools.devstack", *([] if demo else ["--no-demo"]), "--port", str(port),
-               "--data-dir", str(data_dir / "data")]
-    with open(out_path, "w") as out, open(data_dir / "stderr.txt", "w") as err:
-        proc = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=err, env=env)
-        try:
-            deadline = time.monotonic() + (300 if demo else 120)
-            while "Ready." not in out_path.read_text():
-                assert proc.poll() is None and time.monotonic() < deadline, out_path.read_text()
-                time.sleep(0.3)
-            yield f"http://127.0.0.1:{port}", out_path
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def _mail_link(base: str, to: str, pattern: str, timeout: float = 30) -> str:
-    """The link matching ``pattern`` in the newest email to ``to`` (the local mail viewer)."""
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        listing = requests.get(f"{base}/_sandbox/resend/", timeout=5).text
-        for message in re.findall(r"messages/([0-9a-fA-F\-]{36})", listing):
-            text = requests.get(f"{base}/_sandbox/resend/messages/{message}/text", timeout=5).text
-            page = requests.get(f"{base}/_sandbox/resend/messages/{message}", timeout=5).text
-            found = re.search(pattern, text)
-            if found and to in page:
-                return found.group(0)
-        time.sleep(0.5)
-    raise AssertionError(f"no email to {to} with {pattern}")
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    """``scripts/dev`` in a child process (``--no-demo`` unless ``demo``): yields its base URL and
+    the path of its stdout (the demo prints its ``Dashboard:`` line there)."""
+    return _run(data_dir, *([] if demo else ["--no-demo"]), timeout=300 if demo else 120)

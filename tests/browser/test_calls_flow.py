@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, _mail_link, _shot, run_stack
+from tests.browser.conftest import run_stack
+from tests.browser.support import CHROMIUM, mail_link, shot
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
                                 reason="Debian's chromium is not installed (apt-get install chromium)")
@@ -30,7 +31,7 @@ def demo(tmp_path_factory):
 def _both_widths(page, name: str) -> None:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
-        _shot(page, f"calls-{name}-{width}")
+        shot(page, f"calls-{name}-{width}")
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
@@ -81,7 +82,7 @@ def test_overview_booked_call_recording_plays_and_a_viewer_cannot(browser, demo)
     page.get_by_text("Invitation sent.").wait_for()
     detail_url = page.url
     other = browser.new_context().new_page()
-    other.goto(_mail_link(base, viewer, r"http://\S+/app/invite\?token=\S+"))
+    other.goto(mail_link(base, viewer, r"http://\S+/app/invite\?token=\S+"))
     other.get_by_label("Your name").fill("Vic Viewer")
     other.get_by_label("Password (at least 12 characters)").fill("quartz-lantern-violet-88")
     other.get_by_role("button", name="Accept invitation").click()
