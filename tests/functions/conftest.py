@@ -73,3 +73,19 @@ def client(ports):
         return cache[name]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def twilio_server():
+    """One Twilio sandbox for the session whose status callbacks the test plays by hand (the sms
+    and dashboard texting tests point ``TWILIO_API_BASE_URL`` at it); :func:`twilio` resets it."""
+    from tools.sandboxes.twilio import TwilioSandbox
+
+    with TwilioSandbox.from_settings(Settings(Z3_BACKEND="local"), callbacks="manual") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def twilio(twilio_server):
+    twilio_server.reset()
+    return twilio_server

@@ -8,23 +8,8 @@ import datetime as dt
 
 import pytest
 
-from shared.config import Settings
 from tests.functions.local import local_settings
 from tests.functions.sms.support import seed_business
-
-
-@pytest.fixture(scope="session")
-def twilio_server():
-    from tools.sandboxes.twilio import TwilioSandbox
-
-    with TwilioSandbox.from_settings(Settings(Z3_BACKEND="local"), callbacks="manual") as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def twilio(twilio_server):
-    twilio_server.reset()
-    return twilio_server
 
 
 @pytest.fixture

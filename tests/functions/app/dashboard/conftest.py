@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 
 from shared import consent
-from shared.config import Settings
 from shared.tenants import TenantScope
 from tests.functions.local import local_settings
 
@@ -18,20 +17,6 @@ OPTED_IN = "+13035550142"
 OPTED_OUT = "+13035550143"
 STRANGER = "+13035550144"
 MONDAY_11_DENVER = dt.datetime(2026, 3, 2, 18, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def twilio_server():
-    from tools.sandboxes.twilio import TwilioSandbox
-
-    with TwilioSandbox.from_settings(Settings(Z3_BACKEND="local"), callbacks="manual") as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def twilio(twilio_server):
-    twilio_server.reset()
-    return twilio_server
 
 
 @pytest.fixture
