@@ -37,9 +37,13 @@ class Seeded:
     privacy_request_id: str = ""
 
     def path_value(self, name: str) -> str:
-        return {"call_sid": self.call_sid, "user_id": self.users[Role.staff],
-                "token_id": self.token_ids[(Role.owner, "write")], "number_id": self.number_id,
-                "request_id": self.privacy_request_id}[name]
+        return {
+            "call_sid": self.call_sid,
+            "user_id": self.users[Role.staff],
+            "token_id": self.token_ids[(Role.owner, "write")],
+            "number_id": self.number_id,
+            "request_id": self.privacy_request_id,
+        }[name]
 
     def markers(self) -> list[str]:
         """Strings that only this business's data holds: none may reach another business."""

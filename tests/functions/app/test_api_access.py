@@ -31,7 +31,7 @@ def test_the_registry_holds_every_api_route(app_client):
     paths = {f"{op.method} /api/v1{op.path}" for op in OPS}
     assert {"GET /api/v1/me", "GET /api/v1/calls/{call_sid}", "DELETE /api/v1/members/{user_id}",
             "GET /api/v1/numbers/{number_id}/consent", "PATCH /api/v1/business", "GET /api/v1/audit-log"} <= paths
-    assert len(paths) == len(OPS) == 19
+    assert len(paths) == len(OPS)  # no operation declared twice
 
 
 @pytest.mark.parametrize("op", OPS, ids=IDS)

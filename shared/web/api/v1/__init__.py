@@ -4,7 +4,13 @@ imported here, which registers its routes."""
 
 from __future__ import annotations
 
-from shared.web.api.v1 import account, billing, business, members, privacy, records  # noqa: F401 - registers the routes
+# One import per line (each registers its module's routes).
+from shared.web.api.v1 import account  # noqa: F401
+from shared.web.api.v1 import billing  # noqa: F401
+from shared.web.api.v1 import business  # noqa: F401
+from shared.web.api.v1 import members  # noqa: F401
+from shared.web.api.v1 import privacy  # noqa: F401
+from shared.web.api.v1 import records  # noqa: F401
 from shared.web.api.v1.routes import blueprint
 
 __all__ = ["blueprint"]
