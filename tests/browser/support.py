@@ -45,6 +45,16 @@ def mail_link(base: str, to: str, pattern: str, timeout: float = 30) -> str:
     raise AssertionError(f"no email to {to} with {pattern}")
 
 
+def stack_settings(stack):
+    """The stack's settings as a caller sees them: signatures over its URLs (given values win
+    over this process's environment)."""
+    from shared.config import Settings
+    from tools.stack_env import sandbox_settings
+
+    return Settings(**{"Z3_BACKEND": "local", "Z3_DATA_DIR": str(stack.data_dir), "PUBLIC_BASE_URL": stack.url,
+                       **sandbox_settings(stack.url)})
+
+
 def sign_in(page, base: str, email: str, password: str) -> None:
     """Sign in through the form, by its labels; returns on the home page."""
     page.goto(f"{base}/app/signin")

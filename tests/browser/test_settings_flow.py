@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import requests
 
-from shared.config import Settings
-from tests.browser.support import WIDTHS, mail_link, needs_chromium, shot, sign_in
+from tests.browser.support import WIDTHS, mail_link, needs_chromium, shot, sign_in, stack_settings
 
 pytestmark = needs_chromium
 
@@ -17,20 +16,11 @@ VIEWER = "viewer@sunrise-plumbing.example"
 VIEWER_PASSWORD = "lantern-quartz-meadow-77"
 
 
-def _stack_settings(stack) -> Settings:
-    """The stack's settings as a caller sees them: signatures over its URLs (given values win
-    over this process's environment)."""
-    from tools.stack_env import sandbox_settings
-
-    return Settings(**{"Z3_BACKEND": "local", "Z3_DATA_DIR": str(stack.data_dir), "PUBLIC_BASE_URL": stack.url,
-                       **sandbox_settings(stack.url)})
-
-
 def _new_call_greeting(stack) -> str:
     from tools.demo import DEMO_NUMBER
     from tools.scenarios_voice import SimulatedCall
 
-    call = SimulatedCall(stack.url, _stack_settings(stack), caller="+17205550188", to=DEMO_NUMBER)
+    call = SimulatedCall(stack.url, stack_settings(stack), caller="+17205550188", to=DEMO_NUMBER)
     root = call.answer()
     sip = root.find("Dial/Sip")
     assert sip is not None, "the AI agent did not answer the new call"
