@@ -209,6 +209,13 @@ class BlobStore(Protocol):
     def stat(self, path: str) -> BlobInfo | None: ...
     def delete(self, path: str) -> None: ...  # no error when absent
     def list(self, prefix: str) -> list[str]: ...
+    def signed_url(self, path: str, *, expires: dt.timedelta, content_type: str | None = None,
+                   download_as: str | None = None) -> str | None:
+        """A URL that reads the blob directly (HTTP Range included) until ``expires`` from now,
+        for whoever holds it (GCS: a V4 signed URL), or None where blobs are served only through
+        the app (local files: the caller signs its own route). ``download_as`` makes the answer
+        an attachment of that name."""
+        ...
 
 
 @runtime_checkable

@@ -10,6 +10,7 @@ resource "google_project_service" "api" {
     "compute.googleapis.com", # load balancer, Cloud Armor
     "firestore.googleapis.com",
     "iam.googleapis.com",
+    "iamcredentials.googleapis.com", # signBlob: the app's V4 signed URLs for recordings
     "logging.googleapis.com",
     "monitoring.googleapis.com",
     "pubsub.googleapis.com",

@@ -1,12 +1,12 @@
 # Storage of record: Firestore (native) with its composite indexes and TTL, the KMS keys, the
 # CMEK data bucket and the source bucket.
 resource "google_firestore_database" "default" {
-  name                    = "(default)"
-  location_id             = "nam5"
-  type                    = "FIRESTORE_NATIVE"
+  name                              = "(default)"
+  location_id                       = "nam5"
+  type                              = "FIRESTORE_NATIVE"
   point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
-  delete_protection_state = "DELETE_PROTECTION_ENABLED"
-  depends_on              = [google_project_service.api]
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  depends_on                        = [google_project_service.api]
 }
 
 # Composite indexes: terraform/firestore.indexes.json (the Firebase CLI's format) is the one

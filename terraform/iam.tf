@@ -64,3 +64,12 @@ resource "google_project_iam_member" "log_writer" {
   role     = "roles/logging.logWriter"
   member   = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
+
+# The dashboard's recording player reads the private bucket through V4 signed URLs
+# (shared/adapters/gcp/storage.py, shared/web/media.py). On Cloud Run the app's credentials hold
+# no key: it signs with IAM signBlob as its own account, which needs this on itself only.
+resource "google_service_account_iam_member" "app_signs_urls" {
+  service_account_id = google_service_account.fn["app"].name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.fn["app"].email}"
+}

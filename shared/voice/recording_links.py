@@ -5,10 +5,11 @@ Rules this module keeps:
 * A link names ids only (call sid, recording sid, expiry: no phone number, no storage path) and
   carries ``sig`` = hex HMAC-SHA256(``Z3_MEDIA_SIGNING_KEY``, "tenant/call/recording/expiry"):
   it is bound to one business and one recording and dies after :data:`LIFETIME`.
-* The app serves it from the BlobStore on both backends (files locally, GCS in production), so
-  the bucket stays private and one route answers HTTP Range requests the same way everywhere;
-  the route also wants a signed-in member allowed ``calls.recordings.play`` (a copied link is
-  useless to anyone else).
+* These links serve recordings where the blob store has no URLs of its own (local files): the
+  app's route answers HTTP Range requests, and also wants a signed-in member allowed
+  ``calls.recordings.play`` (a copied link is useless to anyone else). On GCS the player gets a
+  V4 signed URL of the private bucket instead, for the same :data:`LIFETIME`
+  (``shared.web.media``): the browser reads Cloud Storage directly and the app streams nothing.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from flask import Flask, abort, g, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from shared.runtime import Ports
-from shared.web import assets, auth, errors, security
+from shared.web import assets, auth, errors, media, security
 
 
 def create_app(ports: Callable[[], Ports]) -> Flask:
@@ -45,7 +45,9 @@ def create_app(ports: Callable[[], Ports]) -> Flask:
         token = g.get("new_anon_csrf")
         if token:
             response.set_cookie(auth.ANON_CSRF_COOKIE, token, max_age=3600, **auth.cookie_options())
-        security.apply_headers(response, local=auth.ports().settings.development, static=g.get("is_static", False))
+        ports = auth.ports()
+        security.apply_headers(response, local=ports.settings.development, static=g.get("is_static", False),
+                               media_origin=media.media_origin(ports))
         return response
 
     # /assets, not /static: functions-framework's own Flask app answers /static itself.

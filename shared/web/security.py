@@ -27,9 +27,17 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
-def apply_headers(response, *, local: bool, static: bool) -> None:
+def csp(media_origin: str | None = None) -> str:
+    """The policy; ``media_origin`` (GCS, where recordings play from signed URLs) joins
+    ``media-src`` beside ourselves."""
+    if not media_origin:
+        return CSP
+    return CSP.replace("default-src 'self'; ", f"default-src 'self'; media-src 'self' {media_origin}; ", 1)
+
+
+def apply_headers(response, *, local: bool, static: bool, media_origin: str | None = None) -> None:
     headers = response.headers
-    headers["Content-Security-Policy"] = CSP
+    headers["Content-Security-Policy"] = csp(media_origin)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     # Reset, invite and verification links carry tokens in the URL: never send it onward.

@@ -3,10 +3,20 @@
 GCS keeps MD5/CRC32C but not SHA-256, so :meth:`GcsBlobStore.put` computes the digest locally
 and stores it as the object's custom metadata ``sha256``; :meth:`stat` reads it back (and hashes
 the content only for an object written by someone else).
+
+:meth:`GcsBlobStore.signed_url` makes V4 signed URLs (the dashboard's recording player reads GCS
+directly, with Range, and the bucket stays private). Who signs: credentials that hold a key
+(a service-account key file) sign locally; the metadata server's credentials (Cloud Run, Cloud
+Functions) cannot, so the library asks IAM's ``signBlob`` with the function's own service account
+and access token (Terraform grants that account ``roles/iam.serviceAccountTokenCreator`` on
+itself). The emulator checks no signature: a key made once per process signs there, and the URL
+points at the emulator.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import hashlib
 from typing import Any, Iterable
 
@@ -110,6 +120,34 @@ class GcsBlobStore:
             return sorted(b.name for b in self._client.list_blobs(self._bucket, prefix=prefix or None,
                                                                   **_CALL))
 
+    def signed_url(self, path: str, *, expires: dt.timedelta, content_type: str | None = None,
+                   download_as: str | None = None) -> str | None:
+        blob = self._bucket.blob(check_blob_path(path))
+        disposition = f'attachment; filename="{download_as}"' if download_as else None
+        with unavailable_as_store_error("gcs sign"):
+            return blob.generate_signed_url(version="v4", expiration=expires, method="GET",
+                                            response_type=content_type, response_disposition=disposition,
+                                            **self._signer())
+
+    def _signer(self) -> dict[str, Any]:
+        """How this client signs (see the module's docstring)."""
+        import google.auth.credentials
+        import google.auth.exceptions
+        import google.auth.transport.requests
+
+        endpoint = getattr(self._client, "_z3_emulator_endpoint", None)
+        if endpoint:
+            return {"credentials": _emulator_signer(), "api_access_endpoint": endpoint}
+        credentials = self._client._credentials
+        if isinstance(credentials, google.auth.credentials.Signing):
+            return {"credentials": credentials}
+        try:
+            if not credentials.valid:
+                credentials.refresh(google.auth.transport.requests.Request())
+        except google.auth.exceptions.GoogleAuthError as exc:
+            raise StoreUnavailable(f"gcs sign: no access token to sign with ({type(exc).__name__})") from exc
+        return {"service_account_email": credentials.service_account_email, "access_token": credentials.token}
+
     def close(self) -> None:
         close = getattr(self._client, "close", None)
         if callable(close):
@@ -126,5 +164,23 @@ def make_client(settings: Settings) -> Any:
     from google.auth.credentials import AnonymousCredentials
 
     endpoint = host if "://" in host else f"http://{host}"
-    return storage.Client(project=settings.project, credentials=AnonymousCredentials(),
-                          client_options={"api_endpoint": endpoint})
+    client = storage.Client(project=settings.project, credentials=AnonymousCredentials(),
+                            client_options={"api_endpoint": endpoint})
+    client._z3_emulator_endpoint = endpoint  # signed URLs point at the emulator (GcsBlobStore._signer)
+    return client
+
+
+@functools.cache
+def _emulator_signer() -> Any:
+    """Service-account credentials with a key made for this process: the emulator serves a V4
+    signed URL without checking its signature, so any RSA key gives the production URL's form."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from google.oauth2 import service_account
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return service_account.Credentials.from_service_account_info({
+        "type": "service_account", "client_email": "z3-emulator@z3-local.iam.gserviceaccount.com",
+        "private_key": pem, "private_key_id": "emulator", "token_uri": "https://oauth2.googleapis.com/token"})

@@ -3,6 +3,7 @@ content type and digest under ``blobs/meta/``. Writes are atomic (temp file + re
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -101,3 +102,9 @@ class FileBlobStore:
                 if rel.startswith(prefix):
                     out.append(rel)
         return sorted(out)
+
+    def signed_url(self, path: str, *, expires: dt.timedelta, content_type: str | None = None,
+                   download_as: str | None = None) -> str | None:
+        """Files under the data dir have no URL of their own: the app signs and serves its route."""
+        _check(path)
+        return None

@@ -1,5 +1,7 @@
-"""The calls pages: the list (filters and search), one call in detail with its recording player,
-the recording stream itself (signed, short-lived, HTTP Range), and deleting a call.
+"""The calls pages: the list (filters and search), one call in detail with its recording player
+(``shared.web.media``: a GCS V4 signed URL in production, else the stream below), the recording
+stream itself (signed, short-lived, HTTP Range), and deleting a call. Opening a call with a
+recording as a member who may hear it marks it played (the voicemail inbox's New).
 
 Filters that hold personal data (the caller's number or name, search words) are posted with
 the form, never put in the URL; the list's own links carry ids and an opaque cursor only."""
@@ -22,6 +24,7 @@ from shared.voice.listing import transcript_turns
 from shared.web import auth
 from shared.web.api.v1.records import call_page
 from shared.web.errors import validation_message
+from shared.web.media import recording_urls
 
 blueprint = Blueprint("calls", __name__, url_prefix="/calls")
 PAGE_SIZE = 25
@@ -80,10 +83,9 @@ def detail(call_sid: str):
     may_hear = permissions.can(principal, "calls.recordings.play")
     links = {}
     if may_hear:
-        key = auth.ports().settings.secret("z3_media_signing_key")
-        for rec in call.recordings:
-            links[rec.recording_sid] = recording_links.sign(key, principal.tenant_id, call.call_sid,
-                                                            rec.recording_sid, auth.now())
+        links = {rec.recording_sid: recording_urls(principal.tenant_id, call.call_sid, rec) for rec in call.recordings}
+        if call.recordings:
+            mark_played(_scope(), call_sid, auth.now())  # heard: the inbox's New goes (GCS streams without us)
     return render_template("call.html", call=call, zone=_scope().tenant().zone, may_hear=may_hear, links=links,
                            turns=transcript_turns(call.transcript) if may_hear else [],
                            may_delete=permissions.can(principal, "calls.delete"))
@@ -97,7 +99,6 @@ def audio(call_sid: str, recording_sid: str):
                            recording_sid, request.args.get("exp"), request.args.get("sig"), auth.now())
     recording = recording_links.recording_of(_scope(), call_sid, recording_sid)
     data = auth.ports().blobs().get(recording.blob_path)
-    mark_played(_scope(), call_sid, auth.now())
     response = Response(data, mimetype=recording_links.content_type(recording))
     if request.args.get("download") == "1":
         extension = recording.blob_path.rsplit(".", 1)[-1]

@@ -1,7 +1,8 @@
 """The voicemail inbox: the calls that left a message (a voicemail, or a message the AI took),
 newest first, unplayed ones marked, with the message's text (Twilio's transcription of a
 voicemail, the AI's note of a message) for roles that may read transcripts. A voicemail counts
-as played once a member streamed its recording (``pages/calls.audio``)."""
+as played once a member who may hear it opened the call (``pages/calls.detail``, where the
+player is: on GCS the audio streams from the bucket, not through us)."""
 
 from __future__ import annotations
 
