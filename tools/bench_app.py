@@ -1,7 +1,7 @@
 """``scripts/bench app``: the dashboard's calls list at 1,000 and at 100,000 calls in one
 business (seeded by the bench on the embedded backend), through the real app function:
-p50 of the calls page and of ``GET /api/v1/calls`` (plain, filtered by outcome, searched in
-transcripts), and the documents each request reads (counted at the store). The goal: the
+p50 of the calls page, of ``GET /api/v1/calls`` (plain, filtered by outcome) and of ``POST
+/api/v1/calls/search`` (searched in transcripts), and the documents each request reads (counted at the store). The goal: the
 100,000-call figures within 1.5x of the 1,000-call ones, a page reading page size + a constant.
 """
 
@@ -106,7 +106,8 @@ def _measure(n: int) -> dict[str, tuple[float, float]]:
                 "GET /calls": lambda: client.get("/api/v1/calls?limit=25", headers=bearer),
                 "GET /calls?outcome=missed": lambda: client.get("/api/v1/calls?limit=25&outcome=missed",
                                                                  headers=bearer),
-                "GET /calls?q=molar": lambda: client.get("/api/v1/calls?limit=25&q=molar", headers=bearer),
+                "POST /calls/search q=molar": lambda: client.post("/api/v1/calls/search",
+                                                                  json={"limit": 25, "q": "molar"}, headers=bearer),
             }
             results = {}
             for name, call in requests.items():

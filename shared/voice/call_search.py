@@ -38,14 +38,14 @@ assert set(OUTCOMES) == set(Outcome.__args__)  # type: ignore[attr-defined]
 
 
 class ListFilters(Model):
-    """The filters that may travel in a URL (no phone number, no name: see :class:`CallFilters`)."""
+    """The filters that may travel in a URL: no phone number, no name, no search words (a search
+    is often a name): those are :class:`CallFilters`."""
 
     since: dt.datetime | None = Field(default=None, description="calls created at or after this time")
     until: dt.datetime | None = Field(default=None, description="calls created before this time")
     route: Route | None = None
     outcome: Outcome | None = None
     has_recording: bool | None = None
-    q: str | None = Field(default=None, max_length=200, description="words of the transcript, summary or caller name")
 
     @field_validator("since", "until")
     @classmethod
@@ -54,18 +54,15 @@ class ListFilters(Model):
             raise ValueError("give a time zone offset (for example 2026-03-02T00:00:00-07:00)")
         return value
 
-    @field_validator("q")
-    @classmethod
-    def _blank(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
-
     def caller_terms(self) -> list[str]:
+        return []
+
+    def search_terms(self) -> list[str]:
         return []
 
     def required_terms(self) -> list[str]:
         """Every term a matching call's ``terms`` holds, the one to query by first."""
-        search = sorted((f"w:{w}" for w in words(self.q or "")), key=len, reverse=True)
-        terms = [*self.caller_terms(), *search]
+        terms = [*self.caller_terms(), *self.search_terms()]
         if self.outcome:
             terms.append(f"o:{self.outcome}")
         if self.has_recording:
@@ -74,15 +71,22 @@ class ListFilters(Model):
 
 
 class CallFilters(ListFilters):
-    """Plus the caller (a number, its last 4 digits, or a name): personal data, so it comes in a
-    form body or a JSON body, never a query string."""
+    """Plus the caller (a number, its last 4 digits, or a name) and search words: personal data,
+    so they come in a form body or a JSON body, never a query string. Searching needs the
+    ``calls.recordings.play`` permission (the words are looked up in transcripts): the caller
+    of :func:`search_calls` checks it when ``q`` is given."""
 
     caller: str | None = Field(default=None, max_length=80, description="caller number (or its last 4 digits) or name")
+    q: str | None = Field(default=None, max_length=200, description="words of the transcript, summary or caller name")
 
-    @field_validator("caller")
+    @field_validator("caller", "q")
     @classmethod
-    def _blank_caller(cls, value: str | None) -> str | None:
+    def _blank(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    def search_terms(self) -> list[str]:
+        """Longest word first: the rarest, as a rule of thumb, is the one to query by."""
+        return sorted((f"w:{w}" for w in words(self.q or "")), key=len, reverse=True)
 
     def caller_terms(self) -> list[str]:
         if not self.caller:

@@ -22,7 +22,7 @@ from shared.voice.call_search import CallFilters, mark_played
 from shared.voice.calls import CallRecord, require_call
 from shared.voice.listing import transcript_turns
 from shared.web import auth
-from shared.web.api.v1.records import call_page
+from shared.web.api.v1.calls import call_page
 from shared.web.errors import validation_message
 from shared.web.media import recording_urls
 

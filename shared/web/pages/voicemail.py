@@ -13,7 +13,7 @@ from shared.tenants import TenantScope
 from shared.voice.call_search import ListFilters
 from shared.voice.calls import CallRecord
 from shared.web import auth
-from shared.web.api.v1.records import call_page
+from shared.web.api.v1.calls import call_page
 
 blueprint = Blueprint("voicemail", __name__, url_prefix="/voicemail")
 PAGE_SIZE = 25

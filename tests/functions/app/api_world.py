@@ -20,6 +20,7 @@ from shared.web.api import spec
 import shared.web.api.v1  # noqa: F401,E402 - fills the registry (spec.OPERATIONS)
 
 ROLES = (Role.owner, Role.admin, Role.staff, Role.viewer)
+AUDIO = b"RIFF" + bytes(range(256)) * 8  # the seeded call's recording (its blob exists: links stream it)
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Seeded:
     tokens: dict[tuple[Role, str], str] = field(default_factory=dict)
     token_ids: dict[tuple[Role, str], str] = field(default_factory=dict)
     call_sid: str = ""
+    recording_sid: str = ""
     message_id: str = ""
     number: str = ""
     number_id: str = ""
@@ -39,6 +41,7 @@ class Seeded:
     def path_value(self, name: str) -> str:
         return {
             "call_sid": self.call_sid,
+            "recording_sid": self.recording_sid,
             "user_id": self.users[Role.staff],
             "token_id": self.token_ids[(Role.owner, "write")],
             "number_id": self.number_id,
@@ -47,7 +50,7 @@ class Seeded:
 
     def markers(self) -> list[str]:
         """Strings that only this business's data holds: none may reach another business."""
-        return [self.tenant_id, self.call_sid, self.message_id, self.number, self.number_id, self.body,
+        return [self.tenant_id, self.call_sid, self.recording_sid, self.message_id, self.number, self.number_id, self.body,
                 *self.users.values(),
                 *self.emails.values(), *self.token_ids.values()]
 
@@ -75,14 +78,15 @@ def seed(ports, key: str, number: str, caller: str) -> Seeded:
                                          name=f"{role.value}-{scope}", scope=scope)
             seeded.tokens[(role, scope)], seeded.token_ids[(role, scope)] = secret, made.id
     scope = TenantScope(store, tenant.id)
-    seeded.call_sid = f"CA{key * 32}"[:34]
+    seeded.call_sid, seeded.recording_sid = f"CA{key * 32}"[:34], f"RE{key * 32}"[:34]
+    recording = ports.blobs().put(f"recordings/{tenant.id}/x.wav", AUDIO, content_type="audio/wav")
     scope.set(f"calls/{seeded.call_sid}", {
         "call_sid": seeded.call_sid, "from": caller, "to": number, "direction": "inbound", "route": "ai",
         "status": "completed", "status_history": [{"status": "completed", "at": now}], "created_at": now,
         "started_at": now, "ended_at": now + dt.timedelta(seconds=42), "duration": 42, "summary": f"summary {key}",
         "transcript": f"Agent: hello from {key}", "recording_notice_played": True,
-        "recordings": [{"recording_sid": f"RE{key * 32}"[:34], "source": "twilio", "blob_path": f"recordings/{tenant.id}/x.wav",
-                        "size": 1000, "sha256": "0" * 64, "duration": 40.0, "stored_at": now}]})
+        "recordings": [{"recording_sid": seeded.recording_sid, "source": "twilio", "blob_path": recording.path,
+                        "size": recording.size, "sha256": recording.sha256, "duration": 40.0, "stored_at": now}]})
     seeded.message_id = f"SM{key * 32}"[:34]
     seeded.body = f"text body only {key} wrote"
     scope.set(f"messages/{seeded.message_id}", {
@@ -111,6 +115,7 @@ GOOD_BODIES = {
     ("POST", "/tokens"): {"name": "ci", "scope": "read"},
     ("POST", "/billing/checkout"): {"plan": "starter"},
     ("POST", "/privacy-requests"): {"kind": "know"},
+    ("POST", "/calls/search"): {"caller": "+14155550161", "q": "hello", "outcome": "answered", "limit": 10},
 }
 BAD_BODIES = {
     ("PATCH", "/business"): {"time_zone": "Mars/Olympus_Mons"},
@@ -118,6 +123,7 @@ BAD_BODIES = {
     ("POST", "/tokens"): {"name": "ci", "scope": "admin"},
     ("POST", "/billing/checkout"): {"plan": "platinum"},
     ("POST", "/privacy-requests"): {"kind": "sell-my-data"},
+    ("POST", "/calls/search"): {"since": "2026-03-01T00:00:00", "route": "martian"},
 }
 
 

@@ -1,8 +1,8 @@
-"""``/calls``, ``/messages``, ``/numbers/{number_id}/consent``: what the voice and SMS functions wrote, as stable
-response models (never the raw documents: no storage paths, no send keys, nothing of another
-business's). Transcripts need ``calls.recordings.play``; a viewer sees the call without them.
-A phone number is never in a URL: each message carries ``number_id`` (the other party's
-number as an opaque id, ``shared.contacts.ids``) and the consent record is addressed by it."""
+"""``/messages``, ``/numbers/{number_id}/consent``: what the SMS functions wrote, as stable
+response models (never the raw documents: no send keys, nothing of another business's; the
+calls are ``shared.web.api.v1.calls``). A phone number is never in a URL: each message carries
+``number_id`` (the other party's number as an opaque id, ``shared.contacts.ids``) and the
+consent record is addressed by it."""
 
 from __future__ import annotations
 
@@ -12,122 +12,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shared import consent
-from shared.accounts import permissions
 from shared.accounts.errors import NotFound
 from shared.contacts import ids
 from shared.tenants import TenantScope
-from shared.voice.call_search import ListFilters, search_calls
-from shared.voice.calls import CallRecord, require_call
-from shared.voice.listing import transcript_lines
 from shared.web import auth
 from shared.web.api import pagination
 from shared.web.api.pagination import Page, PageQuery
 from shared.web.api.spec import operation
 from shared.sms.conversations import counterpart
-from shared.web.api.v1.models import ID, NUMBER_ID
+from shared.web.api.v1.models import NUMBER_ID
 from shared.web.api.v1.routes import blueprint
 
 
 def _scope() -> TenantScope:
     return TenantScope(auth.ports().store(), auth.principal().tenant_id)
-
-
-class CallOut(BaseModel):
-    call_sid: str
-    from_: str | None = Field(serialization_alias="from", description="E.164; null for an anonymous caller")
-    to: str | None
-    caller_name: str | None
-    direction: str | None
-    route: str | None
-    status: str | None
-    started_at: dt.datetime | None
-    ended_at: dt.datetime | None
-    duration: float | None = Field(description="seconds")
-    answered_by: str | None
-    summary: str | None
-    recording_notice_played: bool
-    recordings: int = Field(description="how many recordings are stored")
-    outcome: str | None = Field(description="booked, message, missed, answered or rejected")
-    created_at: dt.datetime | None
-
-    @classmethod
-    def fields_of(cls, call: CallRecord) -> dict[str, Any]:
-        return {"call_sid": call.call_sid, "from_": call.from_, "to": call.to, "caller_name": call.caller_name,
-                "direction": call.direction, "route": call.route, "status": call.status,
-                "started_at": call.started_at, "ended_at": call.ended_at, "duration": call.duration,
-                "answered_by": call.answered_by, "summary": call.summary,
-                "recording_notice_played": call.recording_notice_played, "recordings": len(call.recordings),
-                "outcome": call.outcome, "created_at": call.created_at}
-
-    @classmethod
-    def of(cls, data: dict[str, Any]) -> "CallOut":
-        return cls(**cls.fields_of(CallRecord.model_validate(data)))
-
-
-class StatusOut(BaseModel):
-    status: str
-    at: dt.datetime
-
-
-class RouteOut(BaseModel):
-    route: str
-    reason: str
-    detail: str
-    at: dt.datetime
-
-
-class RecordingOut(BaseModel):
-    recording_sid: str
-    source: Literal["twilio", "retell"]
-    duration: float | None
-    size: int
-    stored_at: dt.datetime
-
-
-class CallDetail(CallOut):
-    route_reason: str | None
-    route_detail: str | None
-    route_history: list[RouteOut]
-    status_history: list[StatusOut]
-    recording_files: list[RecordingOut]
-    sentiment: str | None
-    transcript: str | None = Field(description="null without the calls.recordings.play permission")
-
-
-class CallQuery(PageQuery, ListFilters):
-    """A page of calls and its filters (the caller's number or name never travels in a URL)."""
-
-
-def call_page(scope: TenantScope, filters: ListFilters, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
-    """The documents of one filtered page and the cursor of the next (pages and API share it)."""
-    after = pagination.decode(cursor, scope.path("calls"), "created_at") if cursor else None
-    found = search_calls(scope, filters, limit, after)
-    next_cursor = pagination.encode(found.last.data.get("created_at"), found.last.id) if found.last else None
-    return [doc.data for doc in found.calls], next_cursor
-
-
-@operation(blueprint, "GET", "/calls", action="calls.read", summary="Calls, newest first, filtered and searched",
-           response=Page[CallOut], query=CallQuery)
-def list_calls(query: CallQuery) -> Page[CallOut]:
-    filters = ListFilters.model_validate(query.model_dump(include=set(ListFilters.model_fields)))
-    if filters.q:
-        permissions.require(auth.principal(), "calls.recordings.play")  # the search reads transcripts
-    docs, next_cursor = call_page(_scope(), filters, query.limit, query.cursor)
-    return Page[CallOut](items=[CallOut.of(doc) for doc in docs], next_cursor=next_cursor)
-
-
-@operation(blueprint, "GET", "/calls/<call_sid>", action="calls.read", summary="One call", response=CallDetail,
-           path_params={"call_sid": ID})
-def get_one_call(call_sid: str) -> CallDetail:
-    call = require_call(_scope(), call_sid)
-    may_hear = permissions.can(auth.principal(), "calls.recordings.play")
-    transcript = (transcript_lines(call.transcript) or None) if may_hear else None
-    return CallDetail(
-        **CallOut.fields_of(call), route_reason=call.route_reason, route_detail=call.route_detail,
-        route_history=[RouteOut(**r.model_dump()) for r in call.route_history],
-        status_history=[StatusOut(**s.model_dump()) for s in call.status_history],
-        recording_files=[RecordingOut(**r.model_dump(exclude={"blob_path", "sha256"})) for r in call.recordings],
-        sentiment=call.sentiment, transcript=transcript)
 
 
 class MessageOut(BaseModel):
