@@ -12,8 +12,8 @@ Rules this module keeps:
 * Transcripts, search by words, voicemail texts and recording links need
   ``calls.recordings.play``; a viewer sees the calls without them.
 * A recording link is minted by ``POST`` (a fresh short-lived credential each time, never a
-  cached answer): the page route's own signed URL (``shared.voice.recording_links``), which
-  also wants a signed-in member allowed to play recordings.
+  cached answer): the same links as the page's player (``shared.web.media``: a GCS V4 signed URL
+  in production, else the page route's own signed URL, which also wants a signed-in member).
 * Deleting a call is ``shared.voice.call_delete``: a provider down is a 503 and nothing of ours
   went.
 """
@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from flask import request, url_for
+from flask import request
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.accounts import permissions
@@ -32,10 +32,11 @@ from shared.tenants import TenantScope
 from shared.voice import overview as numbers
 from shared.voice import recording_links
 from shared.voice.call_delete import delete_call
-from shared.voice.call_search import CallFilters, ListFilters, search_calls
+from shared.voice.call_search import CallFilters, ListFilters, mark_played, search_calls
 from shared.voice.calls import CallRecord, require_call
 from shared.voice.listing import transcript_lines
 from shared.web import auth
+from shared.web.media import recording_urls
 from shared.web.api import pagination
 from shared.web.api.pagination import Page, PageQuery
 from shared.web.api.spec import operation
@@ -192,9 +193,11 @@ def delete_one_call(call_sid: str) -> None:
 
 
 class RecordingLinkOut(BaseModel):
-    url: str = Field(description="a path on this host (/app/calls/{call_sid}/recordings/{recording_sid}/audio?"
-                                 "exp=..&sig=..): the audio, with HTTP Range, for a signed-in member allowed "
-                                 "calls.recordings.play; add &download=1 to download it")
+    url: str = Field(description="where the audio plays from, with HTTP Range: on Cloud Storage a V4 signed URL; "
+                                 "locally a path on this host (/app/calls/{call_sid}/recordings/{recording_sid}/"
+                                 "audio?exp=..&sig=..) that also wants a signed-in member allowed "
+                                 "calls.recordings.play")
+    download_url: str = Field(description="the same, answered as an attachment")
     expires_at: dt.datetime
 
 
@@ -203,11 +206,10 @@ class RecordingLinkOut(BaseModel):
            path_params={"call_sid": ID, "recording_sid": ID})
 def recording_link(call_sid: str, recording_sid: str) -> RecordingLinkOut:
     principal = auth.principal()
-    recording_links.recording_of(_scope(), call_sid, recording_sid)  # 404 unless this business's
-    key = auth.ports().settings.secret("z3_media_signing_key")
-    signed = recording_links.sign(key, principal.tenant_id, call_sid, recording_sid, auth.now())
-    return RecordingLinkOut(url=url_for("calls.audio", call_sid=call_sid, recording_sid=recording_sid, **signed),
-                            expires_at=dt.datetime.fromtimestamp(int(signed["exp"]), tz=dt.timezone.utc))
+    recording = recording_links.recording_of(_scope(), call_sid, recording_sid)  # 404 unless this business's
+    urls = recording_urls(principal.tenant_id, call_sid, recording)
+    mark_played(_scope(), call_sid, auth.now())  # as opening the call on the page: the inbox's New goes
+    return RecordingLinkOut(url=urls.play, download_url=urls.download, expires_at=urls.expires_at)
 
 
 # --- the voicemail inbox -------------------------------------------------------------------------
