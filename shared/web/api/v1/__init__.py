@@ -8,9 +8,11 @@ from __future__ import annotations
 from shared.web.api.v1 import account  # noqa: F401
 from shared.web.api.v1 import billing  # noqa: F401
 from shared.web.api.v1 import business  # noqa: F401
+from shared.web.api.v1 import contacts  # noqa: F401
 from shared.web.api.v1 import members  # noqa: F401
 from shared.web.api.v1 import privacy  # noqa: F401
 from shared.web.api.v1 import records  # noqa: F401
+from shared.web.api.v1 import texts  # noqa: F401
 from shared.web.api.v1.routes import blueprint
 
 __all__ = ["blueprint"]
