@@ -7,12 +7,13 @@
   messages with the number (oldest first). A number is in the answer, never in the URL.
 * A text is sent through ``conversations.send_text`` (the one send gate). ``send_id`` is the
   client's idempotency key and is required: the same ``send_id`` to the same number is one text
-  (a retry answers the same 201 with the message already sent); reused for other words, 409.
+  (a retry answers 201 with the text already sent, in its current status); reused for other words, 409.
 * A refusal by the gate is 422 (what the page answers): the gate's reason is the error code
   (``not_opted_in``, ``opted_out``, ``quiet_hours`` ...), the message its words
   (``conversations.refusal_text``), ``field`` is ``to``, and quiet hours carry ``retry_at``.
   Not a 409: nothing about the request conflicts with a resource's version; it is this text to
   this number that may not be sent (the refusal is stored, with its reason, in the thread).
+* A number without a consent record has no proof: 404, as ``/numbers/{number_id}/consent``.
 """
 
 from __future__ import annotations
