@@ -4,6 +4,8 @@ never hold an address, a password or a token."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AccountError(Exception):
     code = "bad_request"
@@ -13,6 +15,10 @@ class AccountError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+    def details(self) -> dict[str, Any]:
+        """What an API error answer carries beside code and message (the field at fault)."""
+        return {"field": self.field} if self.field else {}
 
 
 class InvalidInput(AccountError):

@@ -10,6 +10,7 @@ Rules:
 
 * **Contacts are not consent.** Nothing here touches the consent ledger: importing or adding a
   contact never opts it in to texts (consent comes from the person's own words or keywords).
+* **A number is one contact**: adding one that exists is a :class:`Conflict` (409).
 * **Import reports every row it skips** (spreadsheet row number: the header is row 1) with the
   reason -- ``missing name``, ``invalid US number``, ``duplicate of row N`` (the same number
   earlier in the file) or ``already a contact`` (an existing contact is never overwritten by an
@@ -25,11 +26,11 @@ import io
 from dataclasses import dataclass, field
 
 from shared.accounts import audit
-from shared.accounts.errors import InvalidInput, NotFound
+from shared.accounts.errors import Conflict, InvalidInput, NotFound
 from shared.accounts.principal import Principal
 from shared.contacts import ids
 from shared.phone import try_normalize_us
-from shared.ports import Ports
+from shared.ports import Document, Ports
 from shared.tenants import TenantScope
 from shared.voice.contacts import contact_path, save_contact
 
@@ -68,22 +69,36 @@ def _contact(codec: ids.NumberIds, data: dict) -> Contact:
     return Contact(id=codec.id(phone), name=data.get("name") or "", phone=phone, notes=data.get("notes") or "")
 
 
-def list_contacts(ports: Ports, tenant_id: str, search: str = "", *, limit: int = LIST_LIMIT) -> list[Contact]:
+def list_contacts(ports: Ports, tenant_id: str, search: str = "", *, limit: int = LIST_LIMIT,
+                  after: str | None = None) -> list[Contact]:
     """Contacts by name (at most ``limit``); ``search`` is a phone number (exact) or the start of
-    a name (case-insensitive)."""
+    a name (case-insensitive). ``after`` (a contact's id) resumes the same list after that
+    contact: a cursor that names a contact by its id, never by its name or number."""
     scope = TenantScope(ports.store(), tenant_id)
     search = (search or "").strip()[:NAME_MAX]
     number = try_normalize_us(search) if search and any(c.isdigit() for c in search) else None
+    start = _resume_after(scope, after) if after else None
     if number:
         data = scope.get(contact_path(number))
-        return [_contact(ids.NumberIds(scope), data)] if data else []
+        return [_contact(ids.NumberIds(scope), data)] if data and start is None else []
     query = scope.collection("contacts")
     if search:
         prefix = search.lower()
         query = query.where("name_lower", ">=", prefix).where("name_lower", "<", prefix + "\uf8ff")
-    docs = scope.query(query.order_by("name_lower").page(limit))
+    docs = scope.query(query.order_by("name_lower").page(limit, start))
     codec = ids.NumberIds(scope)
     return [_contact(codec, d.data) for d in docs]
+
+
+def _resume_after(scope: TenantScope, contact_id: str) -> Document:
+    try:
+        number = ids.number_of(scope, contact_id)
+    except ids.UnknownNumberId:
+        raise InvalidInput("cursor: not a cursor this list gave out", field="cursor") from None
+    data = scope.get(contact_path(number))
+    if data is None:
+        raise InvalidInput("cursor: that contact is gone; start again from the first page", field="cursor")
+    return Document(scope.path(contact_path(number)), {"name_lower": data.get("name_lower") or ""})
 
 
 def _number(scope: TenantScope, contact_id: str) -> str:
@@ -124,7 +139,7 @@ def add_contact(ports: Ports, actor: Principal, name: str, phone: str, notes: st
     if number is None:
         raise InvalidInput("Enter a valid US phone number.", field="phone")
     if scope.get(contact_path(number)) is not None:
-        raise InvalidInput("That number is already a contact.", field="phone")
+        raise Conflict("That number is already a contact.", field="phone")
     save_contact(scope, number, name, ports.clock().now(), notes=notes, source="dashboard")
     return Contact(ids.number_id(scope, number), name, number, notes)
 

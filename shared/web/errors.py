@@ -1,7 +1,10 @@
-"""Domain errors -> HTTP answers. API paths (``/api/``) answer ``{"error": {"code", "message"}}``;
+"""Domain errors -> HTTP answers. API paths (``/api/``) answer ``{"error": {"code", "message"}}``,
+plus the error's details (``field`` when one field is at fault, :meth:`AccountError.details`);
 pages answer an HTML page with the message. Never a 500 for bad input; a store down is a 503."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from pydantic import ValidationError
@@ -18,8 +21,9 @@ def is_api() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
-def api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None):
-    response = jsonify({"error": {"code": code, "message": message}})
+def api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+              details: dict[str, Any] | None = None):
+    response = jsonify({"error": {"code": code, "message": message, **(details or {})}})
     response.status_code = status
     response.headers.update(headers or {})
     return response
@@ -30,12 +34,19 @@ def validation_message(exc: ValidationError) -> str:
     return "; ".join(parts) or "invalid input"
 
 
+def validation_field(exc: ValidationError) -> dict[str, Any]:
+    """The first field at fault (``{"field": "to"}``), when the error names one."""
+    errors = exc.errors()
+    where = errors[0]["loc"] if errors else ()
+    return {"field": ".".join(str(p) for p in where)} if where else {}
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(AccountError)
     def account_error(exc: AccountError):
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else {}
         if is_api():
-            return api_error(exc.status, exc.code, exc.message, headers)
+            return api_error(exc.status, exc.code, exc.message, headers, exc.details())
         if isinstance(exc, Unauthenticated) and request.method == "GET":
             from flask import redirect, url_for
 
@@ -45,7 +56,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def invalid(exc: ValidationError):
         if is_api():
-            return api_error(422, "invalid_input", validation_message(exc))
+            return api_error(422, "invalid_input", validation_message(exc), details=validation_field(exc))
         return render_template("error.html", message="Some of what was sent is not valid.", status=422), 422
 
     @app.errorhandler(StoreUnavailable)

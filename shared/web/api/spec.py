@@ -14,13 +14,14 @@ it does not validate), and the answer: a model serialised as JSON, or 204 for No
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from shared.accounts import permissions
@@ -36,6 +37,9 @@ class UnsupportedMediaType(AccountError):
 class ErrorDetail(BaseModel):
     code: str
     message: str
+    field: str | None = Field(default=None, description="the input field at fault, when there is one")
+    retry_at: dt.datetime | None = Field(default=None, description="when trying again may succeed (a text "
+                                                                   "refused for quiet hours)")
 
 
 class ErrorBody(BaseModel):
@@ -119,9 +123,8 @@ def operation(blueprint: Blueprint, method: str, rule: str, *, action: str, summ
 
 # --- the document --------------------------------------------------------------------------------
 
-def _error_response(status: int) -> dict[str, Any]:
-    return {"description": _ERROR_TEXT.get(status, "Error"),
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+def _error_response(status: int, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": _ERROR_TEXT.get(status, "Error"), "content": {"application/json": {"schema": schema}}}
 
 
 def _statuses(op: Operation) -> list[int]:
@@ -169,7 +172,7 @@ def openapi(server_url: str, operations: list[Operation] | None = None) -> dict[
             item["responses"][str(op.status)] = {"description": "OK", "content": {"application/json": {
                 "schema": refs[(op.response, "serialization")]}}}
         for status in _statuses(op):
-            item["responses"][str(status)] = _error_response(status)
+            item["responses"][str(status)] = _error_response(status, refs[(ErrorBody, "serialization")])
         if not item["parameters"]:
             del item["parameters"]
         paths.setdefault(op.path, {})[op.method.lower()] = item

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from shared.accounts import permissions
-from shared.accounts.errors import InvalidInput
+from shared.accounts.errors import Conflict, InvalidInput
 from shared.contacts import book
 from shared.web import auth
 
@@ -39,7 +39,7 @@ def add():
     try:
         contact = book.add_contact(auth.ports(), auth.principal(), request.form.get("name", ""),
                                    request.form.get("phone", ""), request.form.get("notes", ""))
-    except InvalidInput as exc:
+    except (InvalidInput, Conflict) as exc:
         return _list_page(exc.status, error=exc.message, form=request.form)
     return _list_page(notice=f"{contact.name} added.")
 

@@ -1,5 +1,6 @@
 """Two businesses with everything the API reads, for the API tests: members of every role,
-personal API tokens of every role and scope, a call, a text, a consent history, audit entries.
+personal API tokens of every role and scope, a call, a text, a consent history, a contact, audit
+entries.
 
 Users get a stand-in password hash (no Argon2 cost): these tests authenticate with tokens; the
 CSRF tests sign in through the real form (``conftest.signed_in``)."""
@@ -16,6 +17,7 @@ from shared.models.tenant import Role
 from shared.privacy import requests
 from shared.ports import Query
 from shared.tenants import TenantScope, add_user, create_tenant
+from shared.voice.contacts import save_contact
 from shared.web.api import spec
 import shared.web.api.v1  # noqa: F401,E402 - fills the registry (spec.OPERATIONS)
 
@@ -37,6 +39,9 @@ class Seeded:
     number_id: str = ""
     body: str = ""
     privacy_request_id: str = ""
+    contact_id: str = "A" * 43  # an id no business made (a Seeded built by hand names no contact)
+    contact_name: str = ""
+    contact_notes: str = ""
 
     def path_value(self, name: str) -> str:
         return {
@@ -46,11 +51,13 @@ class Seeded:
             "token_id": self.token_ids[(Role.owner, "write")],
             "number_id": self.number_id,
             "request_id": self.privacy_request_id,
+            "contact_id": self.contact_id,
         }[name]
 
     def markers(self) -> list[str]:
         """Strings that only this business's data holds: none may reach another business."""
-        return [self.tenant_id, self.call_sid, self.recording_sid, self.message_id, self.number, self.number_id, self.body,
+        return [self.tenant_id, self.call_sid, self.recording_sid, self.message_id, self.number, self.number_id,
+                self.body, self.contact_id, self.contact_name, self.contact_notes,
                 *self.users.values(),
                 *self.emails.values(), *self.token_ids.values()]
 
@@ -95,6 +102,9 @@ def seed(ports, key: str, number: str, caller: str) -> Seeded:
     consent.record(scope, caller, action="opt_in", method="verbal", disclosure="Reply STOP to opt out.",
                    source_type="call", source_id=seeded.call_sid, now=now)
     seeded.number_id = ids.number_id(scope, caller)
+    seeded.contact_name, seeded.contact_notes = f"Casey {key.upper()}-only", f"notes only {key} keeps"
+    save_contact(scope, caller, seeded.contact_name, now, notes=seeded.contact_notes, source="dashboard")
+    seeded.contact_id = ids.number_id(scope, caller)  # a contact is named by its number's id
     seeded.privacy_request_id = requests.create(ports, tenant_id=tenant.id, kind="know", channel="email",
                                                 by="ops").id
     return seeded
@@ -116,6 +126,12 @@ GOOD_BODIES = {
     ("POST", "/billing/checkout"): {"plan": "starter"},
     ("POST", "/privacy-requests"): {"kind": "know"},
     ("POST", "/calls/search"): {"caller": "+14155550161", "q": "hello", "outcome": "answered", "limit": 10},
+    # a number nobody opted in: the gate refuses it (422), so no walk ever reaches Twilio
+    ("POST", "/messages"): {"to": "+14155550199", "body": "Your order is ready.", "send_id": "api-world-send-0001"},
+    ("POST", "/contacts"): {"name": "Noor Haddad", "phone": "+14155550177", "notes": "new"},
+    ("POST", "/contacts/search"): {"q": "casey"},
+    ("PATCH", "/contacts/{contact_id}"): {"notes": "prefers mornings"},
+    ("POST", "/contacts/import"): {"csv": "name,phone\nIra Moss,+14155550178\n"},
 }
 BAD_BODIES = {
     ("PATCH", "/business"): {"time_zone": "Mars/Olympus_Mons"},
@@ -124,6 +140,11 @@ BAD_BODIES = {
     ("POST", "/billing/checkout"): {"plan": "platinum"},
     ("POST", "/privacy-requests"): {"kind": "sell-my-data"},
     ("POST", "/calls/search"): {"since": "2026-03-01T00:00:00", "route": "martian"},
+    ("POST", "/messages"): {"to": "+14155550199", "body": "hello", "send_id": "short"},
+    ("POST", "/contacts"): {"name": "", "phone": "+14155550177"},
+    ("POST", "/contacts/search"): {"q": "x" * 201},
+    ("PATCH", "/contacts/{contact_id}"): {"phone": "+14155550100"},
+    ("POST", "/contacts/import"): {"csv": 42},
 }
 
 

@@ -9,9 +9,11 @@ from shared.web.api.v1 import account  # noqa: F401
 from shared.web.api.v1 import billing  # noqa: F401
 from shared.web.api.v1 import business  # noqa: F401
 from shared.web.api.v1 import calls  # noqa: F401
+from shared.web.api.v1 import contacts  # noqa: F401
 from shared.web.api.v1 import members  # noqa: F401
 from shared.web.api.v1 import privacy  # noqa: F401
 from shared.web.api.v1 import records  # noqa: F401
+from shared.web.api.v1 import texts  # noqa: F401
 from shared.web.api.v1.routes import blueprint
 
 __all__ = ["blueprint"]
