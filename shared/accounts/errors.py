@@ -8,6 +8,9 @@ from __future__ import annotations
 class AccountError(Exception):
     code = "bad_request"
     status = 400
+    # field path -> what is wrong with it, for an error about several fields at once (the
+    # settings and support forms); the API answers it as ``error.fields``.
+    errors: dict[str, str] | None = None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

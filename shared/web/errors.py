@@ -1,4 +1,6 @@
-"""Domain errors -> HTTP answers. API paths (``/api/``) answer ``{"error": {"code", "message"}}``;
+"""Domain errors -> HTTP answers. API paths (``/api/``) answer ``{"error": {"code", "message"}}``,
+plus ``field`` (the one field an error is about) and ``fields`` (field path -> message, when
+several are wrong: a body that does not validate, the settings service's ``SettingsInvalid``);
 pages answer an HTML page with the message. Never a 500 for bad input; a store down is a 503."""
 
 from __future__ import annotations
@@ -18,15 +20,36 @@ def is_api() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
-def api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None):
-    response = jsonify({"error": {"code": code, "message": message}})
+MAX_FIELDS = 50
+
+
+def api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None, *,
+              field: str | None = None, fields: dict[str, str] | None = None):
+    error: dict[str, object] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    if fields:
+        error["fields"] = dict(list(fields.items())[:MAX_FIELDS])
+    response = jsonify({"error": error})
     response.status_code = status
     response.headers.update(headers or {})
     return response
 
 
+def _path(error) -> str:
+    return ".".join(str(p) for p in error["loc"]) or "body"
+
+
+def validation_fields(exc: ValidationError) -> dict[str, str]:
+    """Field path (``voice.hours.mon.0.start``, the settings service's form) -> message."""
+    out: dict[str, str] = {}
+    for error in exc.errors():
+        out.setdefault(_path(error), error["msg"].removeprefix("Value error, "))
+    return out
+
+
 def validation_message(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:5]]
+    parts = [f"{_path(e)}: {e['msg']}" for e in exc.errors()[:5]]
     return "; ".join(parts) or "invalid input"
 
 
@@ -35,7 +58,7 @@ def register(app: Flask) -> None:
     def account_error(exc: AccountError):
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else {}
         if is_api():
-            return api_error(exc.status, exc.code, exc.message, headers)
+            return api_error(exc.status, exc.code, exc.message, headers, field=exc.field, fields=exc.errors)
         if isinstance(exc, Unauthenticated) and request.method == "GET":
             from flask import redirect, url_for
 
@@ -45,7 +68,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def invalid(exc: ValidationError):
         if is_api():
-            return api_error(422, "invalid_input", validation_message(exc))
+            return api_error(422, "invalid_input", validation_message(exc), fields=validation_fields(exc))
         return render_template("error.html", message="Some of what was sent is not valid.", status=422), 422
 
     @app.errorhandler(StoreUnavailable)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from shared.accounts import permissions
@@ -36,6 +36,10 @@ class UnsupportedMediaType(AccountError):
 class ErrorDetail(BaseModel):
     code: str
     message: str
+    field: str | None = Field(default=None, description="the field the error is about, when one is")
+    fields: dict[str, str] | None = Field(
+        default=None, description="invalid input: each invalid field's path (voice.hours.mon.0.start) and "
+                                  "what is wrong with it")
 
 
 class ErrorBody(BaseModel):

@@ -15,6 +15,8 @@ from shared.contacts import ids
 from shared.models.tenant import Role
 from shared.privacy import requests
 from shared.ports import Query
+from shared.scheduling.appointments import Appointment, appointment_id
+from shared.scheduling.slots import slot_key
 from shared.tenants import TenantScope, add_user, create_tenant
 from shared.web.api import spec
 import shared.web.api.v1  # noqa: F401,E402 - fills the registry (spec.OPERATIONS)
@@ -34,7 +36,10 @@ class Seeded:
     number: str = ""
     number_id: str = ""
     body: str = ""
+    customer_name: str = ""
     privacy_request_id: str = ""
+    # well-formed but nobody's (the CSRF walk's stand-in values need a path that routes)
+    appointment_id: str = "a_" + "0" * 20
 
     def path_value(self, name: str) -> str:
         return {
@@ -43,11 +48,13 @@ class Seeded:
             "token_id": self.token_ids[(Role.owner, "write")],
             "number_id": self.number_id,
             "request_id": self.privacy_request_id,
+            "appointment_id": self.appointment_id,
         }[name]
 
     def markers(self) -> list[str]:
         """Strings that only this business's data holds: none may reach another business."""
         return [self.tenant_id, self.call_sid, self.message_id, self.number, self.number_id, self.body,
+                self.appointment_id, self.customer_name,
                 *self.users.values(),
                 *self.emails.values(), *self.token_ids.values()]
 
@@ -91,6 +98,16 @@ def seed(ports, key: str, number: str, caller: str) -> Seeded:
     consent.record(scope, caller, action="opt_in", method="verbal", disclosure="Reply STOP to opt out.",
                    source_type="call", source_id=seeded.call_sid, now=now)
     seeded.number_id = ids.number_id(scope, caller)
+    start = (now + dt.timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    seeded.customer_name = f"Customer only {key} booked"
+    appointment = Appointment(id=appointment_id(f"test:{key}"), start=start, end=start + dt.timedelta(hours=1),
+                              time_zone="America/New_York", label=f"the appointment of {key}", slot_key=slot_key(start),
+                              customer_name=seeded.customer_name, customer_phone=caller, reason="Checkup",
+                              call_sid=seeded.call_sid, booking_key=f"test:{key}", created_at=now)
+    scope.set(f"appointments/{appointment.id}", appointment.to_doc())
+    scope.set(f"appointment_slots/{appointment.slot_key}", {"appointment_id": appointment.id, "start": start,
+                                                            "end": appointment.end, "created_at": now})
+    seeded.appointment_id = appointment.id
     seeded.privacy_request_id = requests.create(ports, tenant_id=tenant.id, kind="know", channel="email",
                                                 by="ops").id
     return seeded
@@ -111,6 +128,10 @@ GOOD_BODIES = {
     ("POST", "/tokens"): {"name": "ci", "scope": "read"},
     ("POST", "/billing/checkout"): {"plan": "starter"},
     ("POST", "/privacy-requests"): {"kind": "know"},
+    ("POST", "/appointments/{appointment_id}/reschedule"): {"start": "2026-03-03T14:00"},
+    ("PATCH", "/settings"): {"voice": {"greeting": "Thanks for calling, how can we help?"}},
+    ("POST", "/settings/route-preview"): {"number": "+14155550199", "weekday": "sat", "time": "21:00"},
+    ("POST", "/support-requests"): {"topic": "calls", "subject": "A question", "message": "How do I change my hours?"},
 }
 BAD_BODIES = {
     ("PATCH", "/business"): {"time_zone": "Mars/Olympus_Mons"},
@@ -118,6 +139,10 @@ BAD_BODIES = {
     ("POST", "/tokens"): {"name": "ci", "scope": "admin"},
     ("POST", "/billing/checkout"): {"plan": "platinum"},
     ("POST", "/privacy-requests"): {"kind": "sell-my-data"},
+    ("POST", "/appointments/{appointment_id}/reschedule"): {"start": ""},
+    ("PATCH", "/settings"): {"voice": {"hours": {"mon": [{"start": "25:00", "end": "17:00"}]}}},
+    ("POST", "/settings/route-preview"): {"weekday": "someday", "time": "21:00"},
+    ("POST", "/support-requests"): {"topic": "calls", "subject": "Hi", "message": "short"},
 }
 
 
