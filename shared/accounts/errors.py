@@ -10,6 +10,9 @@ from typing import Any
 class AccountError(Exception):
     code = "bad_request"
     status = 400
+    # field path -> what is wrong with it, for an error about several fields at once (the
+    # settings and support forms); the API answers it as ``error.fields``.
+    errors: dict[str, str] | None = None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -17,8 +20,9 @@ class AccountError(Exception):
         self.field = field
 
     def details(self) -> dict[str, Any]:
-        """What an API error answer carries beside code and message (the field at fault)."""
-        return {"field": self.field} if self.field else {}
+        """What an API error answer carries beside code and message: the field at fault, and
+        each field's message when several are."""
+        return {"field": self.field, "fields": self.errors}
 
 
 class InvalidInput(AccountError):

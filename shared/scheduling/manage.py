@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from shared.accounts import audit
 from shared.accounts.errors import Conflict, InvalidInput, NotFound
 from shared.accounts.principal import Principal
-from shared.ports import Ports
+from shared.ports import Document, Ports
 from shared.scheduling import slots as S
 from shared.calendar import events as calendar_events
 from shared.scheduling import appointments as A
 from shared.scheduling.appointments import APPOINTMENTS, Appointment
+from shared.sms.conversations import refusal_text
 from shared.sms.gate import SendResult, send_sms
 from shared.tenants import TenantScope
 
@@ -35,16 +36,32 @@ LIST_LIMIT = 100
 @dataclass(frozen=True)
 class Change:
     appointment: Appointment
-    text: SendResult | None  # None: no number to text
+    text: SendResult | None  # None: no text was tried (no number, or nothing changed)
+    changed: bool = True  # False: it was cancelled already / already at that time
+
+    def told(self) -> str:
+        """Whether the caller was texted about the change, in words (the page and the API)."""
+        if not self.changed:
+            return "Nothing changed, so the caller was not texted again."
+        if self.text is None:
+            return "There is no number to text."
+        if self.text.sent:
+            return "The caller was texted."
+        reason = self.text.reason.value if self.text.reason else None
+        return "The caller was not texted. " + refusal_text(
+            reason, self.text.retry_at, self.appointment.time_zone).replace("Not sent: ", "", 1).capitalize()
 
 
-def upcoming(scope: TenantScope, now: dt.datetime, limit: int = LIST_LIMIT) -> list[Appointment]:
-    query = scope.collection(APPOINTMENTS).where("start", ">=", now).order_by("start").page(limit)
+def upcoming(scope: TenantScope, now: dt.datetime, limit: int = LIST_LIMIT, *,
+             after: Document | None = None) -> list[Appointment]:
+    """``after``: the last appointment of the previous page (a cursor, as the store takes it)."""
+    query = scope.collection(APPOINTMENTS).where("start", ">=", now).order_by("start").page(limit, after)
     return [Appointment.from_doc(d.data) for d in scope.query(query)]
 
 
-def past(scope: TenantScope, now: dt.datetime, limit: int = LIST_LIMIT) -> list[Appointment]:
-    query = scope.collection(APPOINTMENTS).where("start", "<", now).order_by("start", "desc").page(limit)
+def past(scope: TenantScope, now: dt.datetime, limit: int = LIST_LIMIT, *,
+         after: Document | None = None) -> list[Appointment]:
+    query = scope.collection(APPOINTMENTS).where("start", "<", now).order_by("start", "desc").page(limit, after)
     return [Appointment.from_doc(d.data) for d in scope.query(query)]
 
 
@@ -90,7 +107,7 @@ def cancel(ports: Ports, actor: Principal, appointment_id: str, *, ip: str = "",
     if appointment is None:
         raise NotFound("No such appointment.")
     if before.status == "cancelled":
-        return Change(appointment, None)
+        return Change(appointment, None, changed=False)
     audit.record(ports.store(), now, tenant_id=actor.tenant_id, action="appointment.cancelled",
                  actor_user_id=actor.user_id, ip=ip, user_agent=user_agent, target=appointment_id)
     calendar_events.sync_quietly(ports, actor.tenant_id, appointment)
@@ -122,7 +139,7 @@ def reschedule(ports: Ports, actor: Principal, appointment_id: str, new_start: s
                            field="start")
     appointment = booking.appointment
     if booking.status == "already_booked":
-        return Change(appointment, None)
+        return Change(appointment, None, changed=False)
     key = appointment.slot_key
     audit.record(ports.store(), now, tenant_id=actor.tenant_id, action="appointment.rescheduled",
                  actor_user_id=actor.user_id, ip=ip, user_agent=user_agent, target=appointment_id,

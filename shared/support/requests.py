@@ -42,6 +42,7 @@ class SupportInvalid(InvalidInput):
 class Submitted:
     request_id: str
     created: bool  # False: this form was submitted before
+    expire_at: dt.datetime  # when the stored request is deleted
 
 
 def new_request_id() -> str:
@@ -63,9 +64,11 @@ def submit(ports: Ports, now: dt.datetime, *, tenant_id: str, user_id: str, requ
     if errors:
         raise SupportInvalid(errors)
     scope = TenantScope(ports.store(), tenant_id)
-    created = ports.store().create(scope.path(f"support_requests/{request_id}"), {
+    path = scope.path(f"support_requests/{request_id}")
+    created = ports.store().create(path, {
         "id": request_id, "user_id": user_id, "topic": topic, "subject": subject, "message": message,
         "status": "open", "created_at": now, "expire_at": now + KEEP})
+    expire_at = now + KEEP if created else (ports.store().get(path) or {}).get("expire_at") or now + KEEP
     # queued on every submit (the task names dedupe them): a crash between the write and the
     # queue is mended by the member sending the form again
     context = {"request_id": request_id, "topic": TOPICS[topic], "subject": subject, "message": message,
@@ -75,4 +78,4 @@ def submit(ports: Ports, now: dt.datetime, *, tenant_id: str, user_id: str, requ
     notify_business(ports, tenant_id=tenant_id, template="support_received",
                     context={"request_id": request_id, "subject": subject, "topic": TOPICS[topic]},
                     dedup_key=f"support_received:{tenant_id}:{request_id}", to_user_id=user_id)
-    return Submitted(request_id, created)
+    return Submitted(request_id, created, expire_at)

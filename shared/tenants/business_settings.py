@@ -5,7 +5,9 @@ Rules this module keeps:
 
 * A change names settings by their dotted path under ``settings`` (``voice.greeting``,
   ``voice.hours``, ``scheduling``) and replaces each named value whole. Only the paths in
-  :data:`SETTABLE` can change (an agent id or the voice plan's internals cannot be set here).
+  :data:`SETTABLE` can change (an agent id or the voice plan's internals cannot be set here),
+  and the fields of the two settable objects, ``voice.ivr.enabled`` or ``scheduling.slot_minutes``
+  (:data:`SETTABLE_FIELDS`: what the API's partial document names; the page sends each object whole).
 * One transaction over the tenant document: read, validate the *whole* settings with the
   models the voice path parses (``TenantSettings``), write the ``settings`` map. An invalid
   change writes nothing and raises :class:`SettingsInvalid` with one message per field.
@@ -31,6 +33,8 @@ from shared.accounts import audit
 from shared.accounts.errors import InvalidInput, NotFound
 from shared.models.tenant import Tenant, TenantSettings
 from shared.ports import DocumentStore
+from shared.scheduling.settings import SchedulingSettings
+from shared.voice.settings import IvrMenu
 from shared.tenants import TenantScope
 
 RETENTION_CHOICES: tuple[int | None, ...] = (30, 90, 180, 365, None)
@@ -50,6 +54,8 @@ SETTABLE = frozenset({
     "recording_retention_days", "transcript_retention_days",
     "marketing_email_opt_in", "service_improvement_opt_out",
 })
+SETTABLE_FIELDS = frozenset({f"voice.ivr.{name}" for name in IvrMenu.model_fields}
+                            | {f"scheduling.{name}" for name in SchedulingSettings.model_fields})
 
 
 class SettingsInvalid(InvalidInput):
@@ -107,7 +113,7 @@ def _check_rules(settings: TenantSettings, user_ids: set[str], changed: set[str]
 def update(store: DocumentStore, now: dt.datetime, *, tenant_id: str, actor_user_id: str, changes: dict[str, Any],
            ip: str = "", user_agent: str = "") -> Tenant:
     """Apply ``changes`` (dotted path under ``settings`` -> new value); the updated tenant."""
-    unknown = sorted(set(changes) - SETTABLE)
+    unknown = sorted(set(changes) - SETTABLE - SETTABLE_FIELDS)
     if unknown:
         raise SettingsInvalid({path: "this setting cannot be changed here" for path in unknown})
     scope = TenantScope(store, tenant_id)

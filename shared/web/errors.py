@@ -1,5 +1,7 @@
 """Domain errors -> HTTP answers. API paths (``/api/``) answer ``{"error": {"code", "message"}}``,
-plus the error's details (``field`` when one field is at fault, :meth:`AccountError.details`);
+plus the error's details (``field`` when one field is at fault, ``fields`` (field path ->
+message) when several are: a body that does not validate, the settings service's
+``SettingsInvalid``; :meth:`AccountError.details`);
 pages answer an HTML page with the message. Never a 500 for bad input; a store down is a 503."""
 
 from __future__ import annotations
@@ -21,16 +23,34 @@ def is_api() -> bool:
     return request.path.startswith("/api/") or request.path == "/api"
 
 
+MAX_FIELDS = 50
+
+
 def api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
               details: dict[str, Any] | None = None):
-    response = jsonify({"error": {"code": code, "message": message, **(details or {})}})
+    details = dict(details or {})
+    if details.get("fields"):
+        details["fields"] = dict(list(details["fields"].items())[:MAX_FIELDS])
+    response = jsonify({"error": {"code": code, "message": message, **{k: v for k, v in details.items() if v}}})
     response.status_code = status
     response.headers.update(headers or {})
     return response
 
 
+def _path(error) -> str:
+    return ".".join(str(p) for p in error["loc"]) or "body"
+
+
+def validation_fields(exc: ValidationError) -> dict[str, str]:
+    """Field path (``voice.hours.mon.0.start``, the settings service's form) -> message."""
+    out: dict[str, str] = {}
+    for error in exc.errors():
+        out.setdefault(_path(error), error["msg"].removeprefix("Value error, "))
+    return out
+
+
 def validation_message(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:5]]
+    parts = [f"{_path(e)}: {e['msg']}" for e in exc.errors()[:5]]
     return "; ".join(parts) or "invalid input"
 
 
@@ -56,7 +76,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def invalid(exc: ValidationError):
         if is_api():
-            return api_error(422, "invalid_input", validation_message(exc), details=validation_field(exc))
+            return api_error(422, "invalid_input", validation_message(exc),
+                             details={**validation_field(exc), "fields": validation_fields(exc)})
         return render_template("error.html", message="Some of what was sent is not valid.", status=422), 422
 
     @app.errorhandler(StoreUnavailable)

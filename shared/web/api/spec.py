@@ -40,6 +40,9 @@ class ErrorDetail(BaseModel):
     field: str | None = Field(default=None, description="the input field at fault, when there is one")
     retry_at: dt.datetime | None = Field(default=None, description="when trying again may succeed (a text "
                                                                    "refused for quiet hours)")
+    fields: dict[str, str] | None = Field(
+        default=None, description="invalid input: each invalid field's path (voice.hours.mon.0.start) and "
+                                  "what is wrong with it")
 
 
 class ErrorBody(BaseModel):

@@ -13,7 +13,6 @@ from shared.accounts import permissions
 from shared.accounts.errors import AccountError
 from shared.scheduling import manage
 from shared.scheduling.appointments import iter_open_slots
-from shared.sms import conversations
 from shared.tenants import TenantScope
 from shared.web import auth
 
@@ -71,22 +70,12 @@ def detail(appointment_id: str):
     return _detail(appointment_id)
 
 
-def _texted(change: manage.Change) -> str:
-    if change.text is None:
-        return "There is no number to text."
-    if change.text.sent:
-        return "The caller was texted."
-    reason = change.text.reason.value if change.text.reason else None
-    return "The caller was not texted. " + conversations.refusal_text(
-        reason, change.text.retry_at, change.appointment.time_zone).replace("Not sent: ", "", 1).capitalize()
-
-
 @blueprint.post("/<appointment_id>/cancel")
 @auth.requires("appointments.manage")
 def cancel(appointment_id: str):
     info = auth.client()
     change = manage.cancel(auth.ports(), auth.principal(), appointment_id, ip=info.ip, user_agent=info.user_agent)
-    return _detail(appointment_id, notice=f"Appointment cancelled. {_texted(change)}")
+    return _detail(appointment_id, notice=f"Appointment cancelled. {change.told()}")
 
 
 @blueprint.post("/<appointment_id>/reschedule")
@@ -100,4 +89,4 @@ def reschedule(appointment_id: str):
         if exc.status not in (409, 422):
             raise
         return _detail(appointment_id, exc.status, error=exc.message)
-    return _detail(appointment_id, notice=f"Moved to {change.appointment.label}. {_texted(change)}")
+    return _detail(appointment_id, notice=f"Moved to {change.appointment.label}. {change.told()}")

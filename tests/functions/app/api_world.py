@@ -16,6 +16,8 @@ from shared.contacts import ids
 from shared.models.tenant import Role
 from shared.privacy import requests
 from shared.ports import Query
+from shared.scheduling.appointments import Appointment, appointment_id
+from shared.scheduling.slots import slot_key
 from shared.tenants import TenantScope, add_user, create_tenant
 from shared.voice.contacts import save_contact
 from shared.web.api import spec
@@ -38,10 +40,13 @@ class Seeded:
     number: str = ""
     number_id: str = ""
     body: str = ""
+    customer_name: str = ""
     privacy_request_id: str = ""
     contact_id: str = "A" * 43  # an id no business made (a Seeded built by hand names no contact)
     contact_name: str = ""
     contact_notes: str = ""
+    # well-formed but nobody's (the CSRF walk's stand-in values need a path that routes)
+    appointment_id: str = "a_" + "0" * 20
 
     def path_value(self, name: str) -> str:
         return {
@@ -52,12 +57,14 @@ class Seeded:
             "number_id": self.number_id,
             "request_id": self.privacy_request_id,
             "contact_id": self.contact_id,
+            "appointment_id": self.appointment_id,
         }[name]
 
     def markers(self) -> list[str]:
         """Strings that only this business's data holds: none may reach another business."""
         return [self.tenant_id, self.call_sid, self.recording_sid, self.message_id, self.number, self.number_id,
-                self.body, self.contact_id, self.contact_name, self.contact_notes,
+                self.body, self.contact_id, self.contact_name, self.contact_notes, self.appointment_id,
+                self.customer_name,
                 *self.users.values(),
                 *self.emails.values(), *self.token_ids.values()]
 
@@ -105,6 +112,16 @@ def seed(ports, key: str, number: str, caller: str) -> Seeded:
     seeded.contact_name, seeded.contact_notes = f"Casey {key.upper()}-only", f"notes only {key} keeps"
     save_contact(scope, caller, seeded.contact_name, now, notes=seeded.contact_notes, source="dashboard")
     seeded.contact_id = ids.number_id(scope, caller)  # a contact is named by its number's id
+    start = (now + dt.timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    seeded.customer_name = f"Customer only {key} booked"
+    appointment = Appointment(id=appointment_id(f"test:{key}"), start=start, end=start + dt.timedelta(hours=1),
+                              time_zone="America/New_York", label=f"the appointment of {key}", slot_key=slot_key(start),
+                              customer_name=seeded.customer_name, customer_phone=caller, reason="Checkup",
+                              call_sid=seeded.call_sid, booking_key=f"test:{key}", created_at=now)
+    scope.set(f"appointments/{appointment.id}", appointment.to_doc())
+    scope.set(f"appointment_slots/{appointment.slot_key}", {"appointment_id": appointment.id, "start": start,
+                                                            "end": appointment.end, "created_at": now})
+    seeded.appointment_id = appointment.id
     seeded.privacy_request_id = requests.create(ports, tenant_id=tenant.id, kind="know", channel="email",
                                                 by="ops").id
     return seeded
@@ -132,6 +149,10 @@ GOOD_BODIES = {
     ("POST", "/contacts/search"): {"q": "casey"},
     ("PATCH", "/contacts/{contact_id}"): {"notes": "prefers mornings"},
     ("POST", "/contacts/import"): {"csv": "name,phone\nIra Moss,+14155550178\n"},
+    ("POST", "/appointments/{appointment_id}/reschedule"): {"start": "2026-03-03T14:00"},
+    ("PATCH", "/settings"): {"voice": {"greeting": "Thanks for calling, how can we help?"}},
+    ("POST", "/settings/route-preview"): {"number": "+14155550199", "weekday": "sat", "time": "21:00"},
+    ("POST", "/support-requests"): {"topic": "calls", "subject": "A question", "message": "How do I change my hours?"},
 }
 BAD_BODIES = {
     ("PATCH", "/business"): {"time_zone": "Mars/Olympus_Mons"},
@@ -145,6 +166,10 @@ BAD_BODIES = {
     ("POST", "/contacts/search"): {"q": "x" * 201},
     ("PATCH", "/contacts/{contact_id}"): {"phone": "+14155550100"},
     ("POST", "/contacts/import"): {"csv": 42},
+    ("POST", "/appointments/{appointment_id}/reschedule"): {"start": ""},
+    ("PATCH", "/settings"): {"voice": {"hours": {"mon": [{"start": "25:00", "end": "17:00"}]}}},
+    ("POST", "/settings/route-preview"): {"weekday": "someday", "time": "21:00"},
+    ("POST", "/support-requests"): {"topic": "calls", "subject": "Hi", "message": "short"},
 }
 
 
