@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared.accounts.errors import AccountError, Throttled, Unauthenticated
 from shared.logging import get_logger
+from shared.idempotency import InProgress
 from shared.ports import StoreUnavailable
 
 log = get_logger("z3.app")
@@ -87,6 +88,16 @@ def register(app: Flask) -> None:
             return api_error(503, "unavailable", "Temporarily unavailable, try again.", {"Retry-After": "5"})
         return render_template("error.html", message="Temporarily unavailable, try again in a moment.",
                                status=503), 503, {"Retry-After": "5"}
+
+    @app.errorhandler(InProgress)
+    def in_progress(exc: InProgress):
+        # Another request holds the same idempotency key (the same text being sent, e.g. a cancel's
+        # notice while the first cancel is still sending it): nothing failed, it is being done.
+        if is_api():
+            return api_error(409, "in_progress", "The same change is being made right now; retry in a moment.",
+                             {"Retry-After": "5"})
+        return render_template("error.html", message="This is being done right now: reload the page in a moment.",
+                               status=409), 409, {"Retry-After": "5"}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -157,3 +157,20 @@ def test_roles_and_another_businesss_appointment(app_client, texting, business, 
     assert app_client.get("/api/v1/appointments", headers=stranger).get_json()["items"] == []
     assert texting.get(f"appointments/{appointment.id}")["status"] == "booked"
     assert app_client.post(f"/api/v1/appointments/{appointment.id}/cancel", headers=staff).status_code == 200
+
+
+def test_a_notice_another_request_is_sending_is_a_409_to_retry_not_a_500(app_client, texting, business, clock, ports,
+                                                                          monkeypatch):
+    """The gate's InProgress (the same notice's key held by a concurrent cancel) reaches the
+    client as 409 + Retry-After (the pages answer the same status with a page)."""
+    from shared.idempotency import InProgress
+    from shared.scheduling import manage
+
+    def held(*_args, **_kwargs):
+        raise InProgress("sms:cancel")
+
+    monkeypatch.setattr(manage, "send_sms", held)
+    appointment = _book(texting, clock, TUESDAY_10, OPTED_IN, "Ana Lopez")
+    answer = app_client.post(f"/api/v1/appointments/{appointment.id}/cancel", headers=_owner(ports, business))
+    assert answer.status_code == 409 and answer.headers["Retry-After"] == "5"
+    assert answer.get_json()["error"]["code"] == "in_progress"
