@@ -191,3 +191,17 @@ def test_an_incomplete_support_request_is_refused_field_by_field(app_client, own
     bad_id = app_client.post("/api/v1/support-requests", json={**REQUEST, "request_id": "../x"}, headers=owner)
     assert bad_id.status_code == 422 and "request_id" in bad_id.get_json()["error"]["fields"]
     assert not _support_requests(ports, business) and not outbox.sent
+
+
+def test_help_names_the_support_topics_and_the_policies_with_their_versions(app_client, ports, business):
+    from shared.support import requests as support
+
+    reply = app_client.get("/api/v1/help", headers=_token(ports, business))
+    assert reply.status_code == 200, reply.text
+    found = reply.get_json()
+    assert found["topics"] == list(support.TOPICS)
+    policy = found["privacy_policy"]
+    assert policy["version"] == ports.settings.z3_policy_version and policy["published"] is True
+    assert policy["url"].endswith("/legal/privacy")
+    assert app_client.get(policy["url"].removeprefix("/app")).status_code == 200
+    assert found["terms_of_service"]["version"] == ports.settings.z3_terms_version

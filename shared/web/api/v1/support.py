@@ -46,3 +46,38 @@ def create_support_request(body: SupportRequestIn) -> SupportRequestOut:
                           request_id=body.request_id or support.new_request_id(), topic=body.topic,
                           subject=body.subject, message=body.message)
     return SupportRequestOut(id=sent.request_id, created=sent.created, expire_at=sent.expire_at)
+
+
+class LegalDocumentOut(BaseModel):
+    title: str
+    version: str = Field(description="the version a member accepts at sign-in (a new one asks again)")
+    url: str = Field(description="the page that shows it, readable signed in or not")
+    published: bool = Field(description="false while the repository has no text for it yet")
+
+
+class HelpOut(BaseModel):
+    topics: list[str] = Field(description="what POST /support-requests accepts as topic")
+    privacy_policy: LegalDocumentOut
+    terms_of_service: LegalDocumentOut
+
+
+@operation(blueprint, "GET", "/help", action="account.read",
+           summary="The help page's facts: support topics, and the privacy policy and terms with their versions",
+           response=HelpOut)
+def get_help() -> HelpOut:
+    from flask import url_for
+
+    from shared.web import legal
+
+    settings = auth.ports().settings
+
+    def document(name: str, endpoint: str, version: str, fallback: str) -> LegalDocumentOut:
+        found = legal.document(name)
+        return LegalDocumentOut(title=found.title if found else fallback, version=version,
+                                url=url_for(endpoint), published=found is not None)
+
+    return HelpOut(topics=list(support.TOPICS),
+                   privacy_policy=document("privacy-policy", "legal.privacy", settings.z3_policy_version,
+                                           "Privacy policy"),
+                   terms_of_service=document("terms-of-service", "legal.terms", settings.z3_terms_version,
+                                             "Terms of service"))
