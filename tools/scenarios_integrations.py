@@ -66,12 +66,15 @@ def _wait(done: Callable[[], Any], dispatcher: Any, timeout: float = WAIT_SECOND
         time.sleep(0.1)
 
 
-def _ai_call(stack, ports, tenant, caller: str, out: Out, *, converse: Callable[[Callable[..., dict]], list[dict]],
-             summary: str, seconds: int) -> str | None:
-    """One call answered by the AI agent, played as Twilio and Retell play it: ``converse(use)``
-    makes the agent's tool calls (``use(name, **args)``) and returns the transcript. Returns the
-    CallSid once Retell's last event is in (None: the call did not reach the agent)."""
-    from tools.scenarios_ai import _reach_the_agent, _retell_call, _status, ringing
+def _ai_call(stack, ports, dispatcher, tenant, caller: str, out: Out, *,
+             converse: Callable[[Callable[..., dict]], list[dict]], summary: str, seconds: int) -> str | None:
+    """One recorded call answered by the AI agent, played as Twilio and Retell play it:
+    ``converse(use)`` makes the agent's tool calls (``use(name, **args)``) and returns the
+    transcript. Returns the CallSid once the post-call work ran (the recording copied from a
+    loopback host, the call facts written), or None (the call did not reach the agent)."""
+    from shared.tenants import TenantScope
+    from tools.sandboxes.audio import AudioHost, silent_wav
+    from tools.scenarios_ai import _reach_the_agent, _retell_call, _status, _wait_for_post_call, ringing
 
     params = ringing(ports.settings, caller, tenant.numbers[0])
     call_id = _reach_the_agent(stack, tenant, params, out)
@@ -90,14 +93,22 @@ def _ai_call(stack, ports, tenant, caller: str, out: Out, *, converse: Callable[
         return answer
 
     transcript = converse(use)
-    final = {**call, "call_status": "ended", "start_timestamp": started_ms, "end_timestamp": started_ms + seconds * 1000,
-             "duration_ms": seconds * 1000, "disconnection_reason": "user_hangup",
-             "transcript": "\n".join(f"{u['role'].capitalize()}: {u['content']}" for u in transcript),
-             "transcript_object": [{**u, "words": []} for u in transcript]}
-    stack.retell("retell_webhook", {"event": "call_ended", "call": final})
-    _status(stack, params, "completed", duration=seconds)
-    analysis = {"call_summary": summary, "user_sentiment": "Positive", "call_successful": True, "in_voicemail": False}
-    stack.retell("retell_webhook", {"event": "call_analyzed", "call": {**final, "call_analysis": analysis}})
+    with AudioHost() as host:
+        host.add(call_id, silent_wav(2.0))
+        final = {**call, "call_status": "ended", "start_timestamp": started_ms,
+                 "end_timestamp": started_ms + seconds * 1000, "duration_ms": seconds * 1000,
+                 "disconnection_reason": "user_hangup", "recording_url": host.url_for(call_id),
+                 "transcript": "\n".join(f"{u['role'].capitalize()}: {u['content']}" for u in transcript),
+                 "transcript_object": [{**u, "words": []} for u in transcript]}
+        stack.retell("retell_webhook", {"event": "call_ended", "call": final})
+        _status(stack, params, "completed", duration=seconds)
+        analysis = {"call_summary": summary, "user_sentiment": "Positive", "call_successful": True,
+                    "in_voicemail": False}
+        stack.retell("retell_webhook", {"event": "call_analyzed", "call": {**final, "call_analysis": analysis}})
+        record = _wait_for_post_call(ports, dispatcher, TenantScope(ports.store(), tenant.id), params["CallSid"],
+                                     timeout=WAIT_SECONDS)
+    if not record.get("recordings"):
+        out("  the call's recording was NOT stored (is the task queue delivering?)")
     return params["CallSid"]
 
 
@@ -174,7 +185,7 @@ def quickbooks_customer_and_invoice(base_url: str, ports, dispatcher, tenant, ou
                 {"role": "agent", "content": f"Yes: {booked.get('label', 'no time is open')}. Does that work?"},
                 {"role": "user", "content": "Perfect, thanks."}]
 
-    call_sid = _ai_call(stack, ports, tenant, QBO_CALLER, out, converse=converse, seconds=64,
+    call_sid = _ai_call(stack, ports, dispatcher, tenant, QBO_CALLER, out, converse=converse, seconds=64,
                         summary=f"{QBO_CALLER_NAME} booked a visit for a clogged kitchen sink.")
     if call_sid is None:
         return
@@ -247,7 +258,7 @@ def crm_receives_a_call(base_url: str, ports, dispatcher, tenant, out: Out) -> N
                 {"role": "user", "content": "Do you service tankless heaters? I'll call back to book."},
                 {"role": "agent", "content": "We do. Call us any time to book a visit."}]
 
-    call_sid = _ai_call(stack, ports, tenant, CRM_CALLER, out, converse=converse, seconds=38,
+    call_sid = _ai_call(stack, ports, dispatcher, tenant, CRM_CALLER, out, converse=converse, seconds=38,
                         summary="The caller asked whether tankless heaters are serviced.")
     if call_sid is None:
         return
