@@ -9,19 +9,22 @@ The scenarios read the stack's records through the same backend (``--data-dir`` 
 stack; the usual settings for an emulated or real project) and rely on the stack's own
 dispatcher to deliver queued work. Each scenario prints what happened.
 
-Each capability adds its scenarios to :func:`scenarios` (voice, texts, email)."""
+Each capability adds its scenarios to :func:`scenarios` (voice, texts, calendar, QuickBooks, CRM, billing,
+email)."""
 
 from __future__ import annotations
 
 from typing import Callable
 
 def scenarios() -> list[Callable]:
-    """The day, in order: calls first, then texts, then the emails all of it caused."""
-    from tools import scenarios_ai, scenarios_billing, scenarios_calendar, scenarios_email, scenarios_sms, scenarios_voice
+    """The day, in order: calls first, then texts, then the business's calendar, QuickBooks and
+    CRM, billing, then the emails all of it caused."""
+    from tools import (scenarios_ai, scenarios_billing, scenarios_calendar, scenarios_email, scenarios_integrations,
+                       scenarios_sms, scenarios_voice)
 
     return [scenarios_ai.ai_books_an_appointment, *scenarios_voice.ALL, scenarios_ai.ai_transfers_to_a_person,
             scenarios_sms.texts_with_consent, scenarios_calendar.calendar_busy_hour_not_offered,
-            *scenarios_billing.ALL,
+            *scenarios_integrations.ALL, *scenarios_billing.ALL,
             scenarios_email.notifications_sent]
 
 

@@ -18,14 +18,19 @@ from shared.webhooks.invoker import PUSH_TOKEN_PARAM
 
 REPO = Path(__file__).resolve().parent.parent
 _PUSH_TOKEN = re.compile(rf"({PUSH_TOKEN_PARAM}=)[^&\s\"]+")
+_SANDBOX_QUERY = re.compile(r"( /_sandbox/[^?\s\"]*)\?[^\s\"]*")
 
 
 class _RequestHandler(WSGIRequestHandler):
     """werkzeug's request log line, without the push token of an emulated push endpoint
-    (a credential: ``shared.webhooks.invoker``) that a request line would otherwise carry."""
+    (a credential: ``shared.webhooks.invoker``) that a request line would otherwise carry, and
+    without the query string of a request to a provider sandbox: it holds what our code asks the
+    provider (a QuickBooks query names the customer it looks for), which the real provider keeps
+    and our logs must not."""
 
     def log(self, type: str, message: str, *args: Any) -> None:
         message = _PUSH_TOKEN.sub(r"\1[redacted]", message % args if args else message)
+        message = _SANDBOX_QUERY.sub(r"\1?[query omitted]", message)
         super().log(type, "%s", message)
 
 

@@ -3,6 +3,7 @@
 * :func:`start` -- a connect flow's authorize URL (accounting scope, our single-use state);
 * :func:`complete` -- registered in ``shared.integrations.callback``: exchanges the code for the
   tokens and stores them with the realmId (``connections.save_connection``, encrypted);
+* :func:`set_service_item` -- the QuickBooks item (and rate) invoices bill completed appointments as;
 * :func:`api` -- the accounting API of the tenant's company with a valid access token
   (refreshed ahead of expiry under the connection's lock; ``invalid_grant`` disconnects);
 * :func:`disconnect` -- from our Settings or ``scripts/ops``: revoke at Intuit, delete the tokens;
@@ -41,6 +42,14 @@ def complete(ports: Ports, flow: PendingFlow, args: Mapping[str, str]) -> dict[s
     except (intuit.GrantRefused, intuit.IntuitError):
         raise IntegrationError("QuickBooks refused the authorization code; connect again") from None
     return connections.save_connection(ports, flow, _tokens(ports, answer), account_id=realm_id)
+
+
+def set_service_item(ports: Ports, tenant_id: str, *, item_id: str, rate: float) -> None:
+    """Invoice completed appointments as QuickBooks item ``item_id`` at ``rate`` (``NotConnected``
+    when the business has no live connection). The caller has checked both values."""
+    connections.live(ports, tenant_id, PROVIDER)
+    ports.store().update(connections.connection_path(tenant_id, PROVIDER),
+                         {"details.item_id": item_id, "details.rate": round(rate, 2)})
 
 
 def _refresh(ports: Ports) -> Callable[[Tokens], Tokens]:

@@ -138,8 +138,9 @@ def records(day):
 def test_the_stack_serves_every_function(day):
     functions = set(day["health"]["functions"])
     assert {"voice_answer", "voice_ivr", "voice_status", "recording_ingest", "recording_sweep", "retell_webhook",
-            "retell_tools", "call_completed", "sms_inbound", "sms_status", "notify", "email_events"} <= functions
-    assert {"twilio", "retell", "resend"} <= set(day["health"]["sandboxes"])
+            "retell_tools", "call_completed", "sms_inbound", "sms_status", "notify", "email_events",
+            "oauth_callback", "quickbooks_sync", "crm_push"} <= functions
+    assert {"twilio", "retell", "resend", "intuit", "google", "crm"} <= set(day["health"]["sandboxes"])
 
 
 def test_the_dashboard_line_gives_a_working_sign_in(day):
@@ -156,6 +157,10 @@ def test_every_scenario_of_the_day_played_cleanly(day):
     assert "connected calendar:" in text and "in Google at" in text
     assert any(line.startswith("  agent -> check_availability") and line.endswith(" not offered")
                for line in text.splitlines()), text
+    # QuickBooks: the customer and the invoice, read back from the company; the CRM got a signed delivery
+    assert "connected QuickBooks company" in text and "quickbooks_sync: QuickBooks Customer 'James Carter'" in text
+    assert "quickbooks_sync: QuickBooks Invoice" in text and ": $149.00, 1 line: 'Kitchen sink drain clogged'" in text
+    assert "crm_push: call.completed delivered" in text and "signature valid; 0 rejected" in text
 
 
 def test_the_records_show_the_day(records):
@@ -167,7 +172,7 @@ def test_the_records_show_the_day(records):
     calls = [d.data for d in scope.query(scope.collection("calls"))]
     assert {c.get("route") for c in calls} >= {"ai", "forward", "voicemail", "rejected"}
     assert all(c.get("recording_notice_played") for c in calls if c.get("route") in ("ai", "forward", "voicemail"))
-    assert [a.data["status"] for a in scope.query(scope.collection("appointments"))] == ["booked"]
+    assert [a.data["status"] for a in scope.query(scope.collection("appointments"))] == ["booked", "booked"]
     assert len(records.blobs().list(f"tenants/{demo.DEMO_TENANT}/recordings/")) >= 4
 
     from shared import consent
@@ -211,6 +216,7 @@ def test_logs_are_json_in_the_data_dir_and_hold_no_personal_data(day):
     assert not re.search(r"\+1\d{10}", text)
     assert "sunrise-plumbing.example" not in text
     assert "water heater" not in text.lower()  # transcript / summary content
+    assert "Carter" not in text  # the caller's name, looked up in QuickBooks by the sync
     assert "Reply STOP" not in text  # message bodies
     # the day has no failed delivery: an expected wait (a voicemail summary waiting for its
     # recording answers 503) is logged at INFO as deferred, not as a WARNING "delivery failed"
@@ -241,7 +247,7 @@ def _counts(day: dict) -> dict[str, int]:
 
 def test_a_second_run_on_the_same_data_dir_does_not_play_the_day_again(day, tmp_path):
     before = _counts(day)
-    assert before["appointments"] == 1 and before["ledger events"] == 3
+    assert before["appointments"] == 2 and before["ledger events"] == 3
     again = _run_stack(day["data_dir"], tmp_path, "--logs", backend=day["emulators"])
     assert "The demo day was already played on this data dir" in again["stdout"]
     assert "Booked:" not in again["stdout"]
@@ -260,13 +266,57 @@ def test_the_workers_were_reached_by_the_backends_own_delivery_and_took_every_de
 
     lines = re.findall(r'"POST /(\w+)(\?\S*)? HTTP/1.1\\" (\d+)', day["logs"])
     answered = {(function, status) for function, _query, status in lines}
-    for worker in ("call_completed", "notify", "recording_ingest", "retell_recording_copy"):
+    for worker in ("call_completed", "notify", "recording_ingest", "retell_recording_copy", "quickbooks_sync",
+                   "crm_push"):
         assert (worker, "200") in answered, worker
     assert not [line for line in lines if line[2] == "403"]
     if day["backend"] == "gcp":
         assert "Backend: gcp on the Google emulators (reused" in day["stdout"]
         assert {query for function, query, _ in lines if function == "call_completed"} == {"?z3_push=[redacted]"}
         assert not re.search(r"z3_push=[0-9a-f]{16}", day["logs"])
+
+
+def test_quickbooks_holds_the_booked_caller_and_the_finished_jobs_invoice(day, records):
+    """Our records hold the QuickBooks ids the sync got from the Intuit sandbox, and they are the
+    ids the day read back from the company through the QBO API (the sandbox's state ends with
+    the stack; the narration is what it answered)."""
+    from shared.integrations import connections
+    from shared.quickbooks.sync import CUSTOMERS, INVOICES
+    from shared.scheduling.appointments import appointments_for_call
+    from shared.tenants import TenantScope
+    from tools import demo, scenarios_integrations as integ
+
+    scope = TenantScope(records.store(), demo.DEMO_TENANT)
+    connection = connections.get(records, demo.DEMO_TENANT, "quickbooks")
+    assert connection["status"] == "connected" and connection["account_id"].isdigit()
+    assert connection["details"]["rate"] == integ.SERVICE_RATE
+    customer_id = scope.get(f"contacts/{integ.QBO_CALLER}")["quickbooks"]["customer_id"]
+    assert scope.get(f"{CUSTOMERS}/{customer_id}")["phone"] == integ.QBO_CALLER
+    [call] = [d.data for d in scope.query(scope.collection("calls")) if d.data.get("from") == integ.QBO_CALLER]
+    [appointment] = appointments_for_call(scope, call["call_sid"])
+    assert appointment.status == "booked" and appointment.end < records.clock().now()  # the finished job
+    invoice = scope.get(f"{INVOICES}/{appointment.id}")
+    assert invoice["customer_id"] == customer_id
+    assert f"QuickBooks Customer 'James Carter', QBO id {customer_id}," in day["stdout"]
+    assert f"QuickBooks Invoice {invoice['invoice_id']} (no. " in day["stdout"]
+    assert f"for customer {customer_id}: $149.00" in day["stdout"]
+
+
+def test_the_crm_endpoint_got_the_call_signed(day, records):
+    from shared.crm.fanout import DELIVERIES
+    from shared.tenants import TenantScope
+    from tools import demo
+
+    scope = TenantScope(records.store(), demo.DEMO_TENANT)
+    [endpoint] = [d.data for d in scope.query(scope.collection("crm_endpoints"))]
+    assert endpoint["enabled"] and endpoint["url"].endswith("/_sandbox/crm/hooks/sunrise-crm")
+    assert endpoint["last_success_at"] is not None and endpoint["failing_since"] is None
+    deliveries = [d.data for d in scope.query(scope.collection(DELIVERIES))]
+    completed = [d for d in deliveries if d["event_type"] == "call.completed"]
+    assert completed and {(d["status"], d["last_status_code"]) for d in completed} == {("delivered", 204)}
+    assert any(f"webhook-id {d['webhook_id'][:16]}...): signature valid" in day["stdout"] for d in completed)
+    # the receiver refused nothing (a bad signature answers 401: a failed attempt, retried)
+    assert not [d for d in deliveries if d["status"] in ("retrying", "failed")], deliveries
 
 
 def test_the_billing_story_subscribed_dunned_and_paid(day, records):

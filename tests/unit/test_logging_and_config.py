@@ -164,3 +164,32 @@ def test_werkzeugs_coloured_request_lines_are_plain_text_in_the_json_logs():
     [line] = [json.loads(text) for text in stream.getvalue().splitlines() if "/call_completed" in text]
     assert '"POST /call_completed HTTP/1.1" 503' in line["message"]
     assert "\x1b" not in line["message"] and "\\u001b" not in stream.getvalue()
+
+
+def test_the_dev_stacks_request_lines_omit_a_sandboxs_query_string():
+    # What our code asks a provider travels in the sandbox's query string (a QuickBooks query
+    # names the customer it looks for): the dev stack's request log keeps the path only.
+    import requests
+    from werkzeug.wrappers import Response
+
+    from tools.wsgi import ServerThread
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("devstack"))
+    werkzeug_log = logging.getLogger("werkzeug")
+    saved = werkzeug_log.level
+    werkzeug_log.addHandler(handler)
+    werkzeug_log.setLevel(logging.INFO)
+    try:
+        with ServerThread(Response("{}")) as server:
+            query = "select * from Customer where DisplayName = 'James Carter'"
+            requests.get(f"{server.url}/_sandbox/intuit/v3/company/1/query", params={"query": query}, timeout=5)
+            requests.get(f"{server.url}/notify?kind=1", timeout=5)
+    finally:
+        werkzeug_log.removeHandler(handler)
+        werkzeug_log.setLevel(saved)
+    assert "Carter" not in stream.getvalue()
+    messages = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+    assert any('"GET /_sandbox/intuit/v3/company/1/query?[query omitted] HTTP/1.1" 200' in m for m in messages)
+    assert any('"GET /notify?kind=1 HTTP/1.1" 200' in m for m in messages)

@@ -88,9 +88,7 @@ def item(args: argparse.Namespace, ports: Ports) -> int:
         raise OpsError("--rate must be between 0 and 100000")
     if not args.item.isdigit():
         raise OpsError(f"{args.item!r} is not a QuickBooks item id")
-    connections.live(ports, tenant.id, "quickbooks")
-    ports.store().update(connections.connection_path(tenant.id, "quickbooks"),
-                         {"details.item_id": args.item, "details.rate": round(args.rate, 2)})
+    connect.set_service_item(ports, tenant.id, item_id=args.item, rate=args.rate)
     out(f"{tenant.id} invoices completed appointments as QuickBooks item {args.item} at {args.rate:.2f}")
     return 0
 

@@ -8,6 +8,13 @@ hook -> 404; an outage set with :meth:`fail_next` / :meth:`answer_with` answers 
 before anything is checked. Received
 deliveries are deduplicated by ``webhook-id`` as a receiver should, and kept for assertions
 (:attr:`received`, :meth:`events`).
+
+Over HTTP, for a process that does not hold the receiver object (the simulated day against a
+running stack, which mounts it at ``/_sandbox/crm``): ``POST /_control/hooks`` with JSON
+``{"name", "secret"}`` registers or re-keys a hook (what a business does when it pastes the
+endpoint's secret into its CRM); ``GET /_control/hooks/<name>`` is that hook's log: the
+accepted deliveries (webhook-id, event type, timestamp, verified) and how many were rejected,
+never the bodies (they hold callers' numbers).
 """
 
 from __future__ import annotations
@@ -119,8 +126,31 @@ class CrmReceiver(Sandbox):
                 seen[item.webhook_id] = item.event
         return list(seen.values())
 
+    def log(self, name: str) -> dict[str, Any]:
+        """The hook's log as ``GET /_control/hooks/<name>`` answers it."""
+        with self._lock:
+            accepted = [{"webhook_id": item.webhook_id, "type": item.event.get("type"), "timestamp": item.timestamp,
+                         "verified": item.verified} for item in self.received if item.hook == name]
+            rejected = sum(1 for item in self.rejected if item.hook == name)
+        return {"hook": name, "received": accepted, "rejected": rejected}
+
+    def _control(self, request: Request, parts: list[str]) -> Response:
+        if parts == ["hooks"] and request.method == "POST":
+            body = request.get_json(silent=True) or {}
+            name, secret = body.get("name"), body.get("secret", "")
+            if not isinstance(name, str) or not name or "/" in name or not isinstance(secret, str):
+                return self.json({"error": "name (no slash) and secret are required"}, 400)
+            return self.json({"path": self.hook(name, secret)})
+        if len(parts) == 2 and parts[0] == "hooks" and request.method == "GET":
+            with self._lock:
+                known = parts[1] in self._secrets
+            return self.json(self.log(parts[1])) if known else self.json({"error": "no such hook"}, 404)
+        return self.json({"error": "not found"}, 404)
+
     def handle(self, request: Request) -> Response:
         parts = request.path.strip("/").split("/")
+        if parts[0] == "_control":
+            return self._control(request, parts[1:])
         if len(parts) != 2 or parts[0] != "hooks":
             return self.json({"error": "not found"}, 404)
         name = parts[1]

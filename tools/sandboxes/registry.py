@@ -4,7 +4,8 @@ name -> (setting, factory). ``scripts/dev`` mounts ``factory()`` (a WSGI app spe
 provider's wire format) at ``/_sandbox/<name>`` and sets ``<setting>`` to that URL (or, for a
 provider configured by several settings, each setting of a ``{setting: path below the root}``
 dict to its URL), so the real
-SDK client talks to it through ordinary configuration. Tests start the same apps on their own
+SDK client talks to it through ordinary configuration; a sandbox no setting points at (``{}``:
+the CRM receiver, whose URL is a business's endpoint, tenant data) is only mounted. Tests start the same apps on their own
 loopback ports. Each capability registers its provider here.
 """
 
@@ -26,6 +27,7 @@ def registry() -> dict[str, tuple[Setting, Factory]]:
                          _intuit)
     entries["google"] = ({"GOOGLE_OAUTH_AUTH_URL": "/o/oauth2/auth", "GOOGLE_OAUTH_TOKEN_URL": "/token",
                           "GOOGLE_OAUTH_REVOKE_URL": "/revoke", "GOOGLE_CALENDAR_API_URL": "/calendar/v3"}, _google)
+    entries["crm"] = ({}, _crm)
     return entries
 
 
@@ -73,3 +75,10 @@ def _google():
     from tools.sandboxes.google import GoogleSandbox
 
     return GoogleSandbox.from_settings(get_settings())
+
+
+def _crm():
+    """A business's CRM receiving our webhooks (Standard Webhooks signatures checked)."""
+    from tools.sandboxes.crm import CrmReceiver
+
+    return CrmReceiver()
