@@ -45,7 +45,8 @@ def create_app(ports: Callable[[], Ports]) -> Flask:
         token = g.get("new_anon_csrf")
         if token:
             response.set_cookie(auth.ANON_CSRF_COOKIE, token, max_age=3600, **auth.cookie_options())
-        security.apply_headers(response, local=auth.ports().settings.development, static=g.get("is_static", False))
+        security.apply_headers(response, local=auth.ports().settings.development, static=g.get("is_static", False),
+                               form_action=g.get("csp_form_action", ()))
         return response
 
     # /assets, not /static: functions-framework's own Flask app answers /static itself.

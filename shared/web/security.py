@@ -1,7 +1,8 @@
 """Response headers every answer of the app carries, and CSRF for cookie-authenticated requests.
 
 * CSP without ``unsafe-inline``: scripts and styles only from our own static files, no
-  framing (``frame-ancestors 'none'``), forms only to ourselves.
+  framing (``frame-ancestors 'none'``), forms only to ourselves (and, on the one page that
+  needs it, on to the OAuth providers' consent pages: ``g.csp_form_action``).
 * HSTS outside local mode (local runs on plain http).
 * ``Cache-Control: no-store`` on everything but the content-hashed static files, which are
   ``immutable``.
@@ -27,9 +28,14 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
-def apply_headers(response, *, local: bool, static: bool) -> None:
+def apply_headers(response, *, local: bool, static: bool, form_action: tuple[str, ...] = ()) -> None:
+    """``form_action``: origins a form of this page may end up at besides ours (a form's
+    redirect is held to ``form-action`` too): the providers' consent pages on Settings →
+    Integrations, whose Connect buttons post to us and are sent on to the provider."""
     headers = response.headers
-    headers["Content-Security-Policy"] = CSP
+    headers["Content-Security-Policy"] = (CSP.replace("form-action 'self'", " ".join(("form-action 'self'",
+                                                                                     *form_action)))
+                                          if form_action else CSP)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     # Reset, invite and verification links carry tokens in the URL: never send it onward.
