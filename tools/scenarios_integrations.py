@@ -7,7 +7,7 @@ CRM (issue 16).
    (``shared.quickbooks.connect.start``) makes the consent URL; the browser's visit is played
    against the Intuit sandbox (it approves at once and redirects with code, state and realmId)
    and the redirect is followed to ``oauth_callback``. Invoices bill the company's "Services"
-   item at the demo's rate (``connect.set_service_item``, what ``scripts/ops integrations
+   item at the demo's rate (``connect.set_item``, what ``scripts/ops integrations
    quickbooks-item`` sets).
 2. A caller books through the AI agent (signed ``voice_answer``, ``retell_tools``,
    ``retell_webhook``); the call's completion (``call_completed``) queues ``quickbooks_sync``:
@@ -170,7 +170,7 @@ def quickbooks_customer_and_invoice(base_url: str, ports, dispatcher, tenant, ou
         out("  the company has no 'Services' item: nothing to invoice with")
         return
     item = items[0]
-    connect.set_service_item(ports, tenant.id, item_id=item["Id"], rate=SERVICE_RATE)
+    connect.set_item(ports, tenant.id, item_id=item["Id"], rate=SERVICE_RATE, actor_user_id=None)
     out(f"  invoices bill item {item['Name']} (id {item['Id']}) at ${SERVICE_RATE:.2f}")
 
     booked: dict[str, Any] = {}

@@ -40,6 +40,9 @@ PERMISSIONS: dict[str, tuple[Kind, frozenset[Role]]] = {
     "appointments.manage": ("write", WORKERS),       # cancel, reschedule
     "routing.update": ("write", MANAGERS),           # hours, IVR, forwarding, agent
     "settings.read": ("read", MANAGERS),             # the settings page and its route preview
+    "integrations.read": ("read", MANAGERS),         # QuickBooks, Google Calendar, CRM webhooks: status, logs
+    "integrations.manage": ("write", MANAGERS),      # connect, disconnect, CRM endpoints (like scripts/ops: owners
+                                                     # and admins)
     "billing.read": ("read", OWNERS),
     "billing.manage": ("write", OWNERS),             # subscribe, Stripe's portal (card, cancel); never admins:
                                                      # the owner answers for the money

@@ -33,7 +33,7 @@ from shared.crm.fanout import DELIVERIES, KEEP, CrmPushTask, delivery_id, messag
 from shared.crm.setup import endpoint_secret
 from shared.crm.urls import UnsafeEndpointUrl, check_url
 from shared.logging import get_logger
-from shared.ports import Ports
+from shared.ports import Document, Ports
 from shared.tenants import TenantScope
 
 log = get_logger("z3.crm")
@@ -170,11 +170,13 @@ def send_test(ports: Ports, tenant_id: str, endpoint_id: str) -> Outcome:
     return Outcome(delivery, status, 1, answer.status)
 
 
-def delivery_log(ports: Ports, tenant_id: str, endpoint_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
+def delivery_log(ports: Ports, tenant_id: str, endpoint_id: str, *, limit: int = 50,
+                 after: Document | None = None) -> list[dict[str, Any]]:
+    """The endpoint's deliveries, newest first (``after``: the last one of the previous page)."""
     get_endpoint(ports, tenant_id, endpoint_id)
     scope = TenantScope(ports.store(), tenant_id)
     docs = scope.query(scope.collection(DELIVERIES).where("endpoint_id", "==", endpoint_id)
-                       .order_by("created_at", "desc").page(limit))
+                       .order_by("created_at", "desc").page(limit, after))
     keep = ("id", "event_type", "webhook_id", "status", "attempts", "last_status_code", "last_error", "created_at",
             "last_attempt_at", "next_attempt_at", "delivered_at")
     return [{key: d.get(key) for key in keep} for d in docs]

@@ -100,6 +100,17 @@ def set_enabled(ports: Ports, tenant_id: str, endpoint_id: str, enabled: bool, *
     return get_endpoint(ports, tenant_id, endpoint_id)
 
 
+def set_events(ports: Ports, tenant_id: str, endpoint_id: str, events: list[str] | tuple[str, ...], *,
+               actor_user_id: str | None = None) -> Endpoint:
+    """Change the events an endpoint takes (among :data:`EVENT_TYPES`, at least one); audited."""
+    get_endpoint(ports, tenant_id, endpoint_id)
+    chosen = check_events(events)
+    TenantScope(ports.store(), tenant_id).update(f"{ENDPOINTS}/{endpoint_id}", {"events": chosen})
+    audit.record(ports.store(), ports.clock().now(), tenant_id=tenant_id, action="crm_endpoint.events_changed",
+                 actor_user_id=actor_user_id, target=endpoint_id, changes={"events": chosen})
+    return get_endpoint(ports, tenant_id, endpoint_id)
+
+
 def remove_endpoint(ports: Ports, tenant_id: str, endpoint_id: str, *, actor_user_id: str | None = None) -> None:
     get_endpoint(ports, tenant_id, endpoint_id)
     TenantScope(ports.store(), tenant_id).delete(f"{ENDPOINTS}/{endpoint_id}")

@@ -6,6 +6,10 @@ The provider comes from our own state document, not from the request, so one red
 import walks of the function-secrets and Terraform tests true): it exchanges the code, calls
 :func:`shared.integrations.connections.save_connection` and returns the public connection.
 
+A flow started from the app (a session binding) sends the browser back to Settings →
+Integrations (:func:`return_url`, 303), which shows the connection; an operator's flow answers a
+page saying it is done (there is no page of ours to return to).
+
 Outcomes: the user refused at the provider (``error=access_denied``) -> 400, state unknown, used,
 expired or another session's -> 403, the provider down -> 503 (``StoreUnavailable``), the code
 refused -> 400.
@@ -13,12 +17,17 @@ refused -> 400.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from shared.accounts import sessions
 from shared.integrations import connections
 from shared.integrations.connections import IntegrationError, PendingFlow, StateInvalid
 from shared.ports import Ports
+
+if TYPE_CHECKING:
+    from shared.config import Settings
+
+SETTINGS_PAGE = "/settings/integrations"  # under the app function
 
 Complete = Callable[[Ports, PendingFlow, Mapping[str, str]], dict[str, Any]]
 
@@ -46,3 +55,11 @@ def complete(ports: Ports, args: Mapping[str, str], *, session_id: str | None) -
     if args.get("error"):
         raise IntegrationError("the connection was not approved at the provider")
     return completer(flow.provider)(ports, flow, args)
+
+
+def return_url(settings: "Settings", connection: Mapping[str, Any]) -> str | None:
+    """Where the browser goes after a completed flow: the app's Settings → Integrations page for
+    a flow started there (``?connected=<provider>``: the page says so), None for an operator's."""
+    if connection.get("connected_via") != "session":
+        return None
+    return f"{settings.function_url('app')}{SETTINGS_PAGE}?connected={connection['provider']}"

@@ -61,6 +61,15 @@ def _urls(settings: "Settings") -> dict[str, str]:
             "calendar": (settings.google_calendar_api_url or CALENDAR_URL).rstrip("/")}
 
 
+def authorize_origin(settings: "Settings") -> str:
+    """The origin of the consent page (a page that sends the browser there lists it in its CSP
+    ``form-action``: a form's redirect is held to it)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(_urls(settings)["auth"])
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _flow(settings: "Settings", code_verifier: str):
     from google_auth_oauthlib.flow import Flow
 

@@ -92,6 +92,23 @@ def auth_client(settings: "Settings", *, access_token: str | None = None, refres
         raise IntuitUnavailable(f"intuit discovery failed: {type(exc).__name__}") from None
 
 
+AUTHORIZE_ORIGIN = "https://appcenter.intuit.com"  # Intuit's consent page, sandbox and production alike
+
+
+def authorize_origin(settings: "Settings") -> str:
+    """The origin of the consent page without fetching the discovery document: Intuit's own, or,
+    with a discovery URL off Intuit's domain (the loopback sandbox), that URL's origin, which
+    serves its consent page too. Listed in a page's CSP ``form-action`` (a form's redirect is
+    held to it)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.intuit_discovery_url or "")
+    host = (parts.hostname or "").lower()
+    if not host or host == "intuit.com" or host.endswith(".intuit.com"):
+        return AUTHORIZE_ORIGIN
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def authorize_url(settings: "Settings", state: str) -> str:
     return auth_client(settings).get_authorization_url([_accounting_scope()], state_token=state)
 

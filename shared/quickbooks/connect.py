@@ -3,9 +3,10 @@
 * :func:`start` -- a connect flow's authorize URL (accounting scope, our single-use state);
 * :func:`complete` -- registered in ``shared.integrations.callback``: exchanges the code for the
   tokens and stores them with the realmId (``connections.save_connection``, encrypted);
-* :func:`set_service_item` -- the QuickBooks item (and rate) invoices bill completed appointments as;
 * :func:`api` -- the accounting API of the tenant's company with a valid access token
   (refreshed ahead of expiry under the connection's lock; ``invalid_grant`` disconnects);
+* :func:`set_item` -- the service item and rate completed appointments are invoiced as
+  (``details.item_id``, ``details.rate`` on the connection; Settings or ``scripts/ops``);
 * :func:`disconnect` -- from our Settings or ``scripts/ops``: revoke at Intuit, delete the tokens;
   :func:`disconnected_at_intuit` -- Intuit's disconnect URL or webhook: delete the tokens.
 """
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from shared.accounts import audit
 from shared.integrations import connections
 from shared.integrations.connections import GrantRevoked, IntegrationError, PendingFlow, Tokens
 from shared.ports import Ports
 from shared.providers import intuit
 
 PROVIDER = "quickbooks"
+MAX_RATE = 100000.0
 
 
 def start(ports: Ports, *, tenant_id: str, user_id: str | None, binding: str) -> str:
@@ -42,14 +45,6 @@ def complete(ports: Ports, flow: PendingFlow, args: Mapping[str, str]) -> dict[s
     except (intuit.GrantRefused, intuit.IntuitError):
         raise IntegrationError("QuickBooks refused the authorization code; connect again") from None
     return connections.save_connection(ports, flow, _tokens(ports, answer), account_id=realm_id)
-
-
-def set_service_item(ports: Ports, tenant_id: str, *, item_id: str, rate: float) -> None:
-    """Invoice completed appointments as QuickBooks item ``item_id`` at ``rate`` (``NotConnected``
-    when the business has no live connection). The caller has checked both values."""
-    connections.live(ports, tenant_id, PROVIDER)
-    ports.store().update(connections.connection_path(tenant_id, PROVIDER),
-                         {"details.item_id": item_id, "details.rate": round(rate, 2)})
 
 
 def _refresh(ports: Ports) -> Callable[[Tokens], Tokens]:
@@ -77,6 +72,23 @@ def call(ports: Ports, tenant_id: str, fn: Callable[[intuit.Accounting], Any]) -
         if not exc.unauthorized:
             raise
     return fn(api(ports, tenant_id, force_refresh=True))
+
+
+def set_item(ports: Ports, tenant_id: str, *, item_id: str, rate: float, actor_user_id: str | None) -> dict[str, Any]:
+    """Invoice completed appointments as QuickBooks item ``item_id`` at ``rate`` (dollars, 0 to
+    :data:`MAX_RATE`); :class:`~shared.integrations.connections.NotConnected` when QuickBooks is
+    not connected. Audited with who. Returns the public connection."""
+    if not item_id.isdigit() or len(item_id) > 32:
+        raise IntegrationError("the item id is a QuickBooks item's number")
+    if not 0 <= rate <= MAX_RATE:
+        raise IntegrationError(f"the rate must be between 0 and {MAX_RATE:.0f}")
+    connections.live(ports, tenant_id, PROVIDER)
+    rate = round(float(rate), 2)
+    ports.store().update(connections.connection_path(tenant_id, PROVIDER),
+                         {"details.item_id": item_id, "details.rate": rate})
+    audit.record(ports.store(), ports.clock().now(), tenant_id=tenant_id, action="integration.quickbooks_item",
+                 actor_user_id=actor_user_id, target=PROVIDER, changes={"item_id": item_id, "rate": rate})
+    return connections.get(ports, tenant_id, PROVIDER) or {}
 
 
 def disconnect(ports: Ports, tenant_id: str, *, actor_user_id: str | None, reason: str = "settings") -> bool:

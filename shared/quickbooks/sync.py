@@ -165,7 +165,7 @@ def _item(api: intuit.Accounting, details: dict[str, Any]) -> tuple[str, float]:
         return str(details["item_id"]), float(details.get("rate") or 0)
     items = api.query("select * from Item where Name = 'Services'")
     if not items:
-        raise SyncRefused(400, "no service item: set one with scripts/ops integrations quickbooks-item")
+        raise SyncRefused(400, "no service item: set one in Settings, Integrations")
     return items[0]["Id"], float(details.get("rate") or items[0].get("UnitPrice") or 0)
 
 

@@ -47,7 +47,7 @@ def create_app(ports: Callable[[], Ports]) -> Flask:
             response.set_cookie(auth.ANON_CSRF_COOKIE, token, max_age=3600, **auth.cookie_options())
         ports = auth.ports()
         security.apply_headers(response, local=ports.settings.development, static=g.get("is_static", False),
-                               media_origin=media.media_origin(ports))
+                               media_origin=media.media_origin(ports), form_action=g.get("csp_form_action", ()))
         return response
 
     # /assets, not /static: functions-framework's own Flask app answers /static itself.

@@ -1,7 +1,8 @@
 """Response headers every answer of the app carries, and CSRF for cookie-authenticated requests.
 
 * CSP without ``unsafe-inline``: scripts and styles only from our own static files, no
-  framing (``frame-ancestors 'none'``), forms only to ourselves.
+  framing (``frame-ancestors 'none'``), forms only to ourselves (and, on the one page that
+  needs it, on to the OAuth providers' consent pages: ``g.csp_form_action``).
 * HSTS outside local mode (local runs on plain http).
 * ``Cache-Control: no-store`` on everything but the content-hashed static files, which are
   ``immutable``.
@@ -27,17 +28,23 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
-def csp(media_origin: str | None = None) -> str:
-    """The policy; ``media_origin`` (GCS, where recordings play from signed URLs) joins
-    ``media-src`` beside ourselves."""
-    if not media_origin:
-        return CSP
-    return CSP.replace("default-src 'self'; ", f"default-src 'self'; media-src 'self' {media_origin}; ", 1)
+def csp(media_origin: str | None = None, form_action: tuple[str, ...] = ()) -> str:
+    """The policy. ``media_origin`` (GCS, where recordings play from signed URLs) joins
+    ``media-src`` beside ourselves. ``form_action``: origins a form of this page may end up at
+    besides ours (a form's redirect is held to ``form-action`` too): the providers' consent pages
+    on Settings → Integrations, whose Connect buttons post to us and are sent on to the provider."""
+    policy = CSP
+    if media_origin:
+        policy = policy.replace("default-src 'self'; ", f"default-src 'self'; media-src 'self' {media_origin}; ", 1)
+    if form_action:
+        policy = policy.replace("form-action 'self'", " ".join(("form-action 'self'", *form_action)), 1)
+    return policy
 
 
-def apply_headers(response, *, local: bool, static: bool, media_origin: str | None = None) -> None:
+def apply_headers(response, *, local: bool, static: bool, media_origin: str | None = None,
+                  form_action: tuple[str, ...] = ()) -> None:
     headers = response.headers
-    headers["Content-Security-Policy"] = csp(media_origin)
+    headers["Content-Security-Policy"] = csp(media_origin, form_action)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
     # Reset, invite and verification links carry tokens in the URL: never send it onward.

@@ -89,3 +89,45 @@ def twilio_server():
 def twilio(twilio_server):
     twilio_server.reset()
     return twilio_server
+
+
+@pytest.fixture(scope="session")
+def intuit_server():
+    """One Intuit sandbox (OAuth and the accounting API) for the session; :func:`intuit` resets it."""
+    from tools.sandboxes.intuit import IntuitSandbox
+
+    with IntuitSandbox.from_settings(Settings(Z3_BACKEND="local")) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def intuit(intuit_server):
+    intuit_server.reset()
+    return intuit_server
+
+
+def intuit_settings(sandbox) -> dict[str, str]:
+    """The settings that point the Intuit client at ``sandbox``."""
+    return {"INTUIT_API_BASE_URL": sandbox.url,
+            "INTUIT_DISCOVERY_URL": f"{sandbox.url}/.well-known/openid_configuration"}
+
+
+@pytest.fixture(scope="session")
+def google_server():
+    """One Google sandbox (OAuth and the Calendar API) for the session; :func:`google` resets it."""
+    from tools.sandboxes.google import GoogleSandbox
+
+    with GoogleSandbox.from_settings(Settings(Z3_BACKEND="local")) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def google(google_server):
+    google_server.reset()
+    return google_server
+
+
+def google_settings(sandbox) -> dict[str, str]:
+    """The settings that point the Google OAuth and Calendar clients at ``sandbox``."""
+    return {"GOOGLE_OAUTH_AUTH_URL": f"{sandbox.url}/o/oauth2/auth", "GOOGLE_OAUTH_TOKEN_URL": f"{sandbox.url}/token",
+            "GOOGLE_OAUTH_REVOKE_URL": f"{sandbox.url}/revoke", "GOOGLE_CALENDAR_API_URL": f"{sandbox.url}/calendar/v3"}

@@ -21,6 +21,8 @@ EXPECTED = {  # what a business owner would expect each role to do
     "members.transfer_ownership": {"owner"},
     "audit.read": {"owner", "admin"},
     "calls.read": {"owner", "admin", "staff", "viewer"},
+    "integrations.read": {"owner", "admin"},
+    "integrations.manage": {"owner", "admin"},
 }
 
 

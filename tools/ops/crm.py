@@ -1,5 +1,5 @@
 """``scripts/ops crm endpoints add|list|enable|test|deliveries``: a business's CRM webhook
-endpoints (until Settings > Integrations has them). ``add`` prints the endpoint's signing secret
+endpoints (what Settings → Integrations and ``/api/v1/crm/endpoints`` do in the app). ``add`` prints the endpoint's signing secret
 once: hand it to the business for its CRM; nothing shows it again."""
 
 from __future__ import annotations

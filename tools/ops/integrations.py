@@ -1,5 +1,5 @@
 """``scripts/ops integrations ...``: a business's QuickBooks Online and Google Calendar
-connections, until the app's Settings → Integrations page has the buttons.
+connections (the app's Settings → Integrations page has the same buttons for owners and admins).
 
 ``connect`` prints the authorize URL for the business's owner or admin to open (``--email``
 names who, recorded as the one who connected). The flow's state is bound to this invocation
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from shared.calendar import connect as calendar_connect
-from shared.integrations import connections
+from shared.integrations import connections, overview
 from shared.models.tenant import email_key
 from shared.quickbooks import connect
 from shared.runtime import Ports
@@ -21,7 +21,7 @@ from tools.ops.context import NOT_FOUND, REFUSED, UNAVAILABLE, OpsError, out, ou
 from tools.ops.email import email_address
 from tools.ops.tenants import require_tenant
 
-PROVIDERS = ("quickbooks", "google_calendar")
+PROVIDERS = overview.PROVIDERS
 LABELS = {"quickbooks": "Intuit", "google_calendar": "Google"}
 
 
@@ -75,8 +75,7 @@ def status(args: argparse.Namespace, ports: Ports) -> int:
 def disconnect(args: argparse.Namespace, ports: Ports) -> int:
     tenant = require_tenant(ports, args.tenant)
     user_id = _user_id(ports, tenant.id, args.email)
-    module = calendar_connect if args.provider == "google_calendar" else connect
-    if not module.disconnect(ports, tenant.id, actor_user_id=user_id, reason="operator"):
+    if not overview.disconnect(ports, tenant.id, args.provider, actor_user_id=user_id, reason="operator"):
         raise OpsError(f"{tenant.id} has no live {args.provider} connection", NOT_FOUND)
     out(f"disconnected {args.provider} from {tenant.id}: revoked at {LABELS[args.provider]}, tokens deleted")
     return 0
@@ -88,7 +87,7 @@ def item(args: argparse.Namespace, ports: Ports) -> int:
         raise OpsError("--rate must be between 0 and 100000")
     if not args.item.isdigit():
         raise OpsError(f"{args.item!r} is not a QuickBooks item id")
-    connect.set_service_item(ports, tenant.id, item_id=args.item, rate=args.rate)
+    connect.set_item(ports, tenant.id, item_id=args.item, rate=args.rate, actor_user_id=None)
     out(f"{tenant.id} invoices completed appointments as QuickBooks item {args.item} at {args.rate:.2f}")
     return 0
 

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from shared import consent
 from shared.accounts import tokens
 from shared.contacts import ids
+from shared.crm import setup
+from shared.integrations import connections
 from shared.models.tenant import Role
 from shared.privacy import requests
+from shared.quickbooks.report import FAILURES
 from shared.ports import Query
 from shared.scheduling.appointments import Appointment, appointment_id
 from shared.scheduling.slots import slot_key
@@ -47,6 +50,10 @@ class Seeded:
     contact_notes: str = ""
     # well-formed but nobody's (the CSRF walk's stand-in values need a path that routes)
     appointment_id: str = "a_" + "0" * 20
+    crm_endpoint_id: str = "we_0000000000000000"
+    crm_url: str = ""
+    quickbooks_realm: str = ""
+    failed_appointment_id: str = ""
 
     def path_value(self, name: str) -> str:
         return {
@@ -58,6 +65,8 @@ class Seeded:
             "request_id": self.privacy_request_id,
             "contact_id": self.contact_id,
             "appointment_id": self.appointment_id,
+            "provider": "quickbooks",  # connected at A only (seed): B's DELETE must be 404
+            "endpoint_id": self.crm_endpoint_id,
         }[name]
 
     def markers(self) -> list[str]:
@@ -66,14 +75,25 @@ class Seeded:
                 self.body, self.contact_id, self.contact_name, self.contact_notes, self.appointment_id,
                 self.customer_name,
                 *self.users.values(),
-                *self.emails.values(), *self.token_ids.values()]
+                *self.emails.values(), *self.token_ids.values(),
+                self.crm_endpoint_id, self.crm_url, self.quickbooks_realm, self.failed_appointment_id]
 
 
 def pepper(ports) -> str:
     return ports.settings.secret("z3_api_token_pepper")
 
 
-def seed(ports, key: str, number: str, caller: str) -> Seeded:
+def connect_quickbooks(ports, tenant_id: str, user_id: str, realm: str) -> None:
+    """A QuickBooks connection as a completed flow leaves it (tokens the Intuit sandbox never
+    issued: a revoke of them is answered as already revoked)."""
+    now = ports.clock().now()
+    flow = connections.PendingFlow(tenant_id=tenant_id, provider="quickbooks", user_id=user_id,
+                                   binding=connections.operator_binding(), created_at=now, extra={})
+    connections.save_connection(ports, flow, connections.Tokens("seeded-access", "seeded-refresh",
+                                                                now + dt.timedelta(hours=1)), account_id=realm)
+
+
+def seed(ports, key: str, number: str, caller: str, *, quickbooks: bool = False) -> Seeded:
     store, now = ports.store(), ports.clock().now()
     tenant = create_tenant(store, name=f"Business {key}", contact_name=f"Owner {key}",
                            contact_email=f"owner@{key}.example", numbers=[number])
@@ -124,11 +144,25 @@ def seed(ports, key: str, number: str, caller: str) -> Seeded:
     seeded.appointment_id = appointment.id
     seeded.privacy_request_id = requests.create(ports, tenant_id=tenant.id, kind="know", channel="email",
                                                 by="ops").id
+    # A CRM endpoint on a loopback port nothing listens on (development allows loopback): a test
+    # event sent to it fails at once, and the isolation walk never reaches A's.
+    seeded.crm_url = f"http://127.0.0.1:9/crm-{key}-hook"
+    seeded.crm_endpoint_id = setup.add_endpoint(ports, tenant.id, url=seeded.crm_url, events=["call.completed"],
+                                                actor_user_id=owner.id)[0].id
+    if quickbooks:
+        seeded.quickbooks_realm = "9130" + str(ord(key)) * 4
+        connect_quickbooks(ports, tenant.id, owner.id, seeded.quickbooks_realm)
+        seeded.failed_appointment_id = f"ap_failed_{key}"
+        scope.set(f"{FAILURES}/{seeded.failed_appointment_id}", {
+            "kind": "invoice", "status": 400, "code": "6000", "at": now, "appointment_id": seeded.failed_appointment_id})
     return seeded
 
 
 def world(ports) -> tuple[Seeded, Seeded]:
-    return seed(ports, "a", "+13035550111", "+14155550161"), seed(ports, "b", "+13035550122", "+14155550162")
+    """A with QuickBooks connected (and one refused invoice), B without: B's calls with A's
+    provider find nothing."""
+    return (seed(ports, "a", "+13035550111", "+14155550161", quickbooks=True),
+            seed(ports, "b", "+13035550122", "+14155550162"))
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -153,6 +187,10 @@ GOOD_BODIES = {
     ("PATCH", "/settings"): {"voice": {"greeting": "Thanks for calling, how can we help?"}},
     ("POST", "/settings/route-preview"): {"number": "+14155550199", "weekday": "sat", "time": "21:00"},
     ("POST", "/support-requests"): {"topic": "calls", "subject": "A question", "message": "How do I change my hours?"},
+    ("POST", "/integrations/connect"): {"provider": "quickbooks"},
+    ("PUT", "/integrations/quickbooks/item"): {"item_id": "2", "rate": 95},
+    ("POST", "/crm/endpoints"): {"url": "http://127.0.0.1:9/new-hook", "events": ["appointment.booked"]},
+    ("PATCH", "/crm/endpoints/{endpoint_id}"): {"enabled": False},
 }
 BAD_BODIES = {
     ("PATCH", "/business"): {"time_zone": "Mars/Olympus_Mons"},
@@ -170,6 +208,10 @@ BAD_BODIES = {
     ("PATCH", "/settings"): {"voice": {"hours": {"mon": [{"start": "25:00", "end": "17:00"}]}}},
     ("POST", "/settings/route-preview"): {"weekday": "someday", "time": "21:00"},
     ("POST", "/support-requests"): {"topic": "calls", "subject": "Hi", "message": "short"},
+    ("POST", "/integrations/connect"): {"provider": "xero"},
+    ("PUT", "/integrations/quickbooks/item"): {"item_id": "2", "rate": -5},
+    ("POST", "/crm/endpoints"): {"url": "ftp://127.0.0.1/hook", "events": ["call.completed"]},
+    ("PATCH", "/crm/endpoints/{endpoint_id}"): {"events": ["call.dropped"]},
 }
 
 

@@ -14,6 +14,7 @@ from shared.accounts import passwords, policy
 from shared.models.tenant import Role
 from shared.ports import Query
 from shared.tenants import add_user, create_tenant
+from tests.functions.conftest import google_settings, intuit_settings
 from tests.functions.local import local_settings
 
 PASSWORD = "violet-harbor-engine-42"
@@ -63,8 +64,10 @@ def stripe_sandbox(clock):
 
 
 @pytest.fixture
-def settings(tmp_path, stripe_sandbox):
-    return local_settings(tmp_path, STRIPE_API_BASE=stripe_sandbox.url, STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET)
+def settings(tmp_path, stripe_sandbox, intuit_server, google_server):
+    """Stripe, Intuit and Google at their loopback sandboxes: no app test reaches a real provider."""
+    return local_settings(tmp_path, STRIPE_API_BASE=stripe_sandbox.url, STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
+                          **intuit_settings(intuit_server), **google_settings(google_server))
 
 
 @pytest.fixture

@@ -72,7 +72,10 @@ def test_a_session_flow_needs_the_same_session(client, ports, clock, intuit, bus
     query = intuit.approve(_start(ports, binding=connections.session_binding(mine.key)))
     assert _callback(client, query, cookie=theirs.id).status_code == 403
     query = intuit.approve(_start(ports, binding=connections.session_binding(mine.key)))
-    assert _callback(client, query, cookie=mine.id).status_code == 200
+    back = _callback(client, query, cookie=mine.id)  # started in the app: back to Settings → Integrations
+    assert back.status_code == 303
+    assert back.headers["Location"] == "https://z3.example/app/settings/integrations?connected=quickbooks"
+    assert connections.live(ports, TENANT, "quickbooks")["connected_via"] == "session"
 
 
 def test_a_refused_consent_and_a_bad_code_are_400(client, ports, intuit, businesses):

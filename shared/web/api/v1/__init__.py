@@ -11,6 +11,8 @@ from shared.web.api.v1 import billing  # noqa: F401
 from shared.web.api.v1 import business  # noqa: F401
 from shared.web.api.v1 import calls  # noqa: F401
 from shared.web.api.v1 import contacts  # noqa: F401
+from shared.web.api.v1 import crm  # noqa: F401
+from shared.web.api.v1 import integrations  # noqa: F401
 from shared.web.api.v1 import members  # noqa: F401
 from shared.web.api.v1 import privacy  # noqa: F401
 from shared.web.api.v1 import records  # noqa: F401
