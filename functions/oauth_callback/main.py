@@ -2,8 +2,9 @@
 (``GET ?code=...&state=...``, plus ``realmId`` from QuickBooks).
 
 The ``state`` is ours and single use (``shared.integrations.connections``): unknown, used,
-expired, or started in another session than this browser's -> 403. A flow started in the app
-ends with a 303 back to its Settings → Integrations page; an operator's with a page saying so. The provider is named by the
+expired, or started in another session than this browser's -> 403 (a page saying so). A flow
+started in the app ends with a 303 back to its Settings → Integrations page, connected or not
+(refused at the provider: ``?declined=``); an operator's with a page saying which. The provider is named by the
 state; its registered handler exchanges the code and stores the tokens encrypted. Provider down
 -> 503 (reload to retry, before the state's 10 minutes run out). Public (no IAM): the state is
 the authorisation; the page holds no token and is never cached.
@@ -26,21 +27,41 @@ def _session_cookie(req: Incoming) -> str | None:
     return next((cookies[name] for name in SESSION_COOKIES if cookies.get(name)), None)
 
 
+_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _page(title: str, text: str, status: int) -> Reply:
+    page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
+            f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></html>")
+    return Reply(page, status, "text/html; charset=utf-8", dict(_HEADERS))
+
+
+def _back(location: str) -> Reply:
+    return Reply("", 303, "text/plain; charset=utf-8", {"Location": location, **_HEADERS})
+
+
 def _handle(req: Incoming) -> Reply:
-    from shared.integrations.callback import complete, return_url
-    from shared.integrations.connections import PROVIDER_LABELS
+    from shared.integrations.callback import NotCompleted, complete, failure_url, return_url
+    from shared.integrations.connections import PROVIDER_LABELS, StateInvalid
 
     ports = runtime.current()
-    connection = complete(ports, req.args, session_id=_session_cookie(req))
+    try:
+        connection = complete(ports, req.args, session_id=_session_cookie(req))
+    except NotCompleted as exc:  # refused at the provider, or the code refused: a person reads this
+        label = PROVIDER_LABELS.get(exc.flow.provider, exc.flow.provider)
+        back = failure_url(ports.settings, exc.flow)
+        if back is not None:
+            return _back(back)
+        return _page(f"{label} was not connected", f"Not connected: {exc.reason}. Start again when ready.", 400)
+    except StateInvalid:
+        return _page("This connect link cannot be used",
+                     "It expired, was already used, or was started in another browser or session. "
+                     "Start again from Settings, Integrations in Z3 OS.", 403)
     back = return_url(ports.settings, connection)
     if back is not None:  # started in the app: back to Settings → Integrations
-        return Reply("", 303, "text/plain; charset=utf-8",
-                     {"Location": back, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
-    label = html.escape(PROVIDER_LABELS.get(connection["provider"], connection["provider"]))
-    page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{label} connected</title>"
-            f"<h1>{label} is connected</h1><p>You can close this tab and return to Z3 OS.</p></html>")
-    return Reply(page, 200, "text/html; charset=utf-8",
-                 {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        return _back(back)
+    label = PROVIDER_LABELS.get(connection["provider"], connection["provider"])
+    return _page(f"{label} is connected", "You can close this tab and return to Z3 OS.", 200)
 
 
 @functions_framework.http

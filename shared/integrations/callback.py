@@ -10,9 +10,10 @@ A flow started from the app (a session binding) sends the browser back to Settin
 Integrations (:func:`return_url`, 303), which shows the connection; an operator's flow answers a
 page saying it is done (there is no page of ours to return to).
 
-Outcomes: the user refused at the provider (``error=access_denied``) -> 400, state unknown, used,
-expired or another session's -> 403, the provider down -> 503 (``StoreUnavailable``), the code
-refused -> 400.
+Outcomes: the user refused at the provider (``error=access_denied``) or the provider refused the
+code -> :class:`NotCompleted` (400; a flow started in the app goes back to its page instead,
+:func:`failure_url`, which says it was not connected); state unknown, used, expired or another
+session's -> 403; the provider down -> 503 (``StoreUnavailable``: reload to retry).
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ if TYPE_CHECKING:
 SETTINGS_PAGE = "/settings/integrations"  # under the app function
 
 Complete = Callable[[Ports, PendingFlow, Mapping[str, str]], dict[str, Any]]
+
+
+class NotCompleted(IntegrationError):
+    """The user did not approve at the provider, or the provider refused the code. The state is
+    used up; :attr:`flow` says whose flow it was (where its browser goes back to)."""
+
+    def __init__(self, message: str, flow: PendingFlow) -> None:
+        super().__init__(message)
+        self.flow = flow
 
 
 def completer(provider: str) -> Complete:
@@ -53,8 +63,13 @@ def complete(ports: Ports, args: Mapping[str, str], *, session_id: str | None) -
     key = session.key if session is not None and session.stage == "active" else None
     flow = connections.consume_state(ports, args.get("state"), provider=None, session_key=key)
     if args.get("error"):
-        raise IntegrationError("the connection was not approved at the provider")
-    return completer(flow.provider)(ports, flow, args)
+        raise NotCompleted("the connection was not approved at the provider", flow)
+    try:
+        return completer(flow.provider)(ports, flow, args)
+    except StateInvalid:
+        raise
+    except IntegrationError as exc:
+        raise NotCompleted(exc.reason, flow) from exc
 
 
 def return_url(settings: "Settings", connection: Mapping[str, Any]) -> str | None:
@@ -63,3 +78,12 @@ def return_url(settings: "Settings", connection: Mapping[str, Any]) -> str | Non
     if connection.get("connected_via") != "session":
         return None
     return f"{settings.function_url('app')}{SETTINGS_PAGE}?connected={connection['provider']}"
+
+
+def failure_url(settings: "Settings", flow: PendingFlow) -> str | None:
+    """Where the browser of a flow that did not complete goes: back to Settings → Integrations for
+    a flow started there (``?declined=<provider>``: the page says it is not connected), None for
+    an operator's."""
+    if not flow.binding.startswith("session:"):
+        return None
+    return f"{settings.function_url('app')}{SETTINGS_PAGE}?declined={flow.provider}"

@@ -358,7 +358,7 @@ def test_no_full_card_number_in_any_stored_document_or_log_line(day, records):
 
     docs = list(_every_document(records.store()))
     assert len(docs) > 50
-    holding = [doc.path for doc in docs if find_card_number(doc.data)]
+    holding = [(doc.path, doc.data) for doc in docs if find_card_number(doc.data)]
     assert holding == []
     assert not [line for line in day["logs"].splitlines() if find_card_number(line)]
     assert not find_card_number(day["stdout"])

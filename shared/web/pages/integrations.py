@@ -81,6 +81,10 @@ def index():
         data = connections.get(auth.ports(), auth.principal().tenant_id, connected) or {}
         if data.get("status") == "connected":
             notice = f"{PROVIDER_LABELS[connected]} is connected."
+    declined = request.args.get("declined", "")
+    if declined in overview.PROVIDERS:  # oauth_callback: refused at the provider, or its code refused
+        return _page(error=f"{PROVIDER_LABELS[declined]} was not connected: the connection was not approved at "
+                           f"{PROVIDER_HOSTS[declined]}. Nothing was stored; connect again when ready.")
     return _page(notice=notice)
 
 

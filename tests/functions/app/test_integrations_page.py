@@ -115,3 +115,17 @@ def test_staff_and_viewers_cannot_open_or_change_integrations(app_client, ports,
     assert app_client.get("/settings/integrations").status_code == 403
     assert _post(app_client, csrf, "/connect", provider="quickbooks").status_code == 403
     assert _post(app_client, csrf, "/crm", url="http://127.0.0.1:9/hook", events="call.completed").status_code == 403
+
+
+def test_a_consent_refused_at_intuit_comes_back_to_the_page_saying_so(app_client, client, ports, intuit, business,
+                                                                      signed_in):
+    reply = _post(app_client, signed_in, "/connect", provider="quickbooks")
+    state = intuit.approve(reply.headers["Location"])["state"]
+    browser = client("oauth_callback")
+    browser.set_cookie("z3_session", app_client.get_cookie("z3_session").value)
+    back = browser.get("/", query_string={"error": "access_denied", "state": state})
+    assert back.status_code == 303 and back.headers["Location"].endswith("/settings/integrations?declined=quickbooks")
+    page = app_client.get("/settings/integrations?declined=quickbooks")
+    assert "QuickBooks Online was not connected: the connection was not approved at Intuit." in page.text
+    assert connections.get(ports, business.tenant_id, "quickbooks") is None
+    assert "Connect QuickBooks Online" in page.text

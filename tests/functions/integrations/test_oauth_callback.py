@@ -78,11 +78,25 @@ def test_a_session_flow_needs_the_same_session(client, ports, clock, intuit, bus
     assert connections.live(ports, TENANT, "quickbooks")["connected_via"] == "session"
 
 
-def test_a_refused_consent_and_a_bad_code_are_400(client, ports, intuit, businesses):
+def test_a_refused_consent_and_a_bad_code_are_400_pages_a_person_can_read(client, ports, intuit, businesses):
     query = intuit.approve(_start(ports))
-    assert _callback(client, {"error": "access_denied", "state": query["state"]}).status_code == 400
+    refused = _callback(client, {"error": "access_denied", "state": query["state"]})
+    assert refused.status_code == 400 and refused.mimetype == "text/html"
+    assert b"QuickBooks Online was not connected" in refused.data
     query = intuit.approve(_start(ports))
-    assert _callback(client, {**query, "code": "not-issued"}).status_code == 400
+    bad_code = _callback(client, {**query, "code": "not-issued"})
+    assert bad_code.status_code == 400 and b"was not connected" in bad_code.data
+    assert ports.store().get(connections.connection_path(TENANT, "quickbooks")) is None
+    used = _callback(client, query)  # the state went with the refusal: it cannot be replayed
+    assert used.status_code == 403 and b"This connect link cannot be used" in used.data
+
+
+def test_a_flow_from_the_app_that_was_refused_goes_back_to_the_page(client, ports, clock, intuit, businesses):
+    mine = sessions.create(ports.store(), clock.now(), tenant_id=TENANT, user_id="u_owner", role="owner")
+    query = intuit.approve(_start(ports, binding=connections.session_binding(mine.key)))
+    back = _callback(client, {"error": "access_denied", "state": query["state"]}, cookie=mine.id)
+    assert back.status_code == 303
+    assert back.headers["Location"] == "https://z3.example/app/settings/integrations?declined=quickbooks"
     assert ports.store().get(connections.connection_path(TENANT, "quickbooks")) is None
 
 
