@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from shared.accounts import audit
@@ -74,15 +75,40 @@ def call(ports: Ports, tenant_id: str, fn: Callable[[intuit.Accounting], Any]) -
     return fn(api(ports, tenant_id, force_refresh=True))
 
 
+MAX_ITEMS = 100  # one query: a small business's services fit (QuickBooks lists active items)
+
+
+@dataclass(frozen=True)
+class ServiceItem:
+    id: str
+    name: str
+    unit_price: float | None
+
+
+def service_items(ports: Ports, tenant_id: str) -> list[ServiceItem]:
+    """The company's active service items, by name (one query; what Settings offers to invoice
+    with). ``NotConnected`` when QuickBooks is not connected; Intuit down -> ``IntuitUnavailable``."""
+    rows = call(ports, tenant_id, lambda api: api.query(
+        f"select * from Item where Type = 'Service' maxresults {MAX_ITEMS}"))
+    found = [ServiceItem(str(r["Id"]), str(r.get("Name") or r["Id"]),
+                         float(r["UnitPrice"]) if r.get("UnitPrice") is not None else None)
+             for r in rows if r.get("Id") and r.get("Active", True)]
+    return sorted(found, key=lambda item: item.name.lower())
+
+
 def set_item(ports: Ports, tenant_id: str, *, item_id: str, rate: float, actor_user_id: str | None) -> dict[str, Any]:
     """Invoice completed appointments as QuickBooks item ``item_id`` at ``rate`` (dollars, 0 to
     :data:`MAX_RATE`); :class:`~shared.integrations.connections.NotConnected` when QuickBooks is
-    not connected. Audited with who. Returns the public connection."""
+    not connected, :class:`IntegrationError` when the company has no such active service item
+    (asked of Intuit: an invoice naming a missing item would be refused at every appointment).
+    Audited with who. Returns the public connection."""
     if not item_id.isdigit() or len(item_id) > 32:
         raise IntegrationError("the item id is a QuickBooks item's number")
     if not 0 <= rate <= MAX_RATE:
         raise IntegrationError(f"the rate must be between 0 and {MAX_RATE:.0f}")
     connections.live(ports, tenant_id, PROVIDER)
+    if item_id not in {item.id for item in service_items(ports, tenant_id)}:
+        raise IntegrationError("QuickBooks has no active service item with that id")
     rate = round(float(rate), 2)
     ports.store().update(connections.connection_path(tenant_id, PROVIDER),
                          {"details.item_id": item_id, "details.rate": rate})

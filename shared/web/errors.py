@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared.accounts.errors import AccountError, Throttled, Unauthenticated
 from shared.logging import get_logger
+from shared.errors import InvalidInput as ServiceInvalidInput
 from shared.idempotency import InProgress
 from shared.ports import StoreUnavailable
 
@@ -80,6 +81,17 @@ def register(app: Flask) -> None:
             return api_error(422, "invalid_input", validation_message(exc),
                              details={**validation_field(exc), "fields": validation_fields(exc)})
         return render_template("error.html", message="Some of what was sent is not valid.", status=422), 422
+
+    @app.errorhandler(ServiceInvalidInput)
+    def service_invalid(exc: ServiceInvalidInput):
+        # A domain service's refusal (shared.errors: the integrations, contacts ... raise it with
+        # their own 4xx status and a reason without personal data) that no view turned into a
+        # field error: its status and reason, never a 500.
+        status = exc.status if 400 <= exc.status < 500 else 400
+        code = {403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid_input"}.get(status, "bad_request")
+        if is_api():
+            return api_error(status, code, exc.reason)
+        return render_template("error.html", message=exc.reason, status=status), status
 
     @app.errorhandler(StoreUnavailable)
     def unavailable(exc: StoreUnavailable):

@@ -33,7 +33,7 @@ def test_the_owner_connects_and_disconnects_quickbooks_and_adds_a_crm_endpoint(b
     assert "Company " in quickbooks.inner_text()  # the simulated day connected the demo company
     _shots(page, "integrations-connected")
 
-    page.get_by_label("QuickBooks item id").fill("2")
+    page.get_by_label("Service to invoice").select_option("2")  # the company's services, asked of Intuit
     page.get_by_label("Rate per appointment (USD)").fill("95")
     page.get_by_role("button", name="Save invoice item").click()
     page.get_by_text("invoiced as QuickBooks item 2 at $95.00").wait_for()

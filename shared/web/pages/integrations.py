@@ -58,11 +58,23 @@ def _page(status: int = 200, *, errors: dict[str, str] | None = None, **extra: A
     scope = TenantScope(ports.store(), principal.tenant_id)
     failures = [d.data for d in scope.query(scope.collection(FAILURES).order_by("at", "desc").page(RECENT_FAILURES))]
     g.csp_form_action = _consent_origins()
+    # before the states: asking Intuit may find the grant revoked, which disconnects
+    connected = (connections.get(ports, principal.tenant_id, "quickbooks") or {}).get("status") == "connected"
+    items = _service_items(principal.tenant_id) if connected else None
     return render_template(
         "integrations.html", integrations={s["provider"]: s for s in overview.overview(ports, principal.tenant_id)},
-        failures=failures, crm_endpoints=endpoints.list_endpoints(ports, principal.tenant_id),
+        service_items=items, failures=failures, crm_endpoints=endpoints.list_endpoints(ports, principal.tenant_id),
         event_types=EVENT_TYPES, event_labels=EVENT_LABELS, reasons=REASONS, names=_names(principal.tenant_id),
         max_endpoints=endpoints.MAX_ENDPOINTS, errors=errors or {}, form=extra.pop("form", {}), **extra), status
+
+
+def _service_items(tenant_id: str) -> list[quickbooks_connect.ServiceItem] | None:
+    """The company's service items for the invoice item's menu; None when Intuit cannot say right
+    now (the page then asks for the item's number instead: the page never fails for it)."""
+    try:
+        return quickbooks_connect.service_items(auth.ports(), tenant_id)
+    except (StoreUnavailable, IntegrationError, intuit.IntuitError):  # a refused grant is NotConnected
+        return None
 
 
 def _provider(value: str) -> str:

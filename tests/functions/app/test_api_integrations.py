@@ -166,21 +166,41 @@ def test_intuit_down_is_503_and_nothing_is_deleted(app_client, client, ports, in
     assert "integration.disconnected" not in [e["action"] for e in audit.latest(ports.store(), business.tenant_id)]
 
 
-def test_the_invoice_item_is_saved_on_the_connection_and_needs_quickbooks(app_client, ports):
-    a, b = world(ports)
-    owner = bearer(a.tokens[(Role.owner, "write")])
-    reply = app_client.put("/api/v1/integrations/quickbooks/item", json={"item_id": "2", "rate": 95.5}, headers=owner)
+def test_the_invoice_item_is_chosen_among_the_companys_services_and_needs_quickbooks(
+        app_client, client, ports, intuit, business, signed_in, settings):
+    _connected_quickbooks(app_client, client, intuit, signed_in)
+    headers = {"X-CSRF-Token": signed_in}
+    items = app_client.get("/api/v1/integrations/quickbooks/items").get_json()["items"]
+    assert items == [{"id": "2", "name": "Consultation", "unit_price": 85.0},
+                     {"id": "1", "name": "Services", "unit_price": 0.0}]  # asked of the company, by name
+    reply = app_client.put("/api/v1/integrations/quickbooks/item", json={"item_id": "2", "rate": 95.5}, headers=headers)
     assert reply.status_code == 200, reply.text
     assert (reply.get_json()["item_id"], reply.get_json()["rate"]) == ("2", 95.5)
-    assert connections.get(ports, a.tenant_id, "quickbooks")["details"] == {"item_id": "2", "rate": 95.5}
-    [entry] = [e for e in audit.latest(ports.store(), a.tenant_id) if e["action"] == "integration.quickbooks_item"]
-    assert (entry["actor_user_id"], entry["changes"]) == (a.users[Role.owner], {"item_id": "2", "rate": 95.5})
-    for body, field in (({"item_id": "Services", "rate": 1}, "item_id"), ({"item_id": "2", "rate": 1e9}, "rate")):
-        refused = app_client.put("/api/v1/integrations/quickbooks/item", json=body, headers=owner)
-        assert refused.status_code == 422 and field in refused.get_json()["error"]["message"]
+    assert connections.get(ports, business.tenant_id, "quickbooks")["details"] == {"item_id": "2", "rate": 95.5}
+    [entry] = [e for e in audit.latest(ports.store(), business.tenant_id)
+               if e["action"] == "integration.quickbooks_item"]
+    assert (entry["actor_user_id"], entry["changes"]) == (business.owner_id, {"item_id": "2", "rate": 95.5})
+    for body, field in (({"item_id": "Services", "rate": 1}, "item_id"), ({"item_id": "2", "rate": 1e9}, "rate"),
+                        ({"item_id": "77", "rate": 1}, "item_id")):  # 77: no such item in the company
+        refused = app_client.put("/api/v1/integrations/quickbooks/item", json=body, headers=headers)
+        assert refused.status_code == 422 and field in refused.get_json()["error"]["message"], refused.text
+    assert connections.get(ports, business.tenant_id, "quickbooks")["details"]["item_id"] == "2"
+    intuit.stop()
+    try:
+        down = app_client.put("/api/v1/integrations/quickbooks/item", json={"item_id": "1", "rate": 1}, headers=headers)
+        assert down.status_code == 503
+        assert app_client.get("/api/v1/integrations/quickbooks/items").status_code == 503
+        page = app_client.get("/settings/integrations")  # the page asks for the number instead
+        assert page.status_code == 200 and "QuickBooks item id" in page.text
+    finally:
+        intuit.start(port=int(settings.intuit_api_base_url.rsplit(":", 1)[1]))
+    assert 'name="item_id" required' in app_client.get("/settings/integrations").text  # the menu again
+    a, b = world(ports)
     not_connected = app_client.put("/api/v1/integrations/quickbooks/item", json={"item_id": "2", "rate": 1},
                                    headers=bearer(b.tokens[(Role.owner, "write")]))
     assert not_connected.status_code == 409
+    assert app_client.get("/api/v1/integrations/quickbooks/items",
+                          headers=bearer(b.tokens[(Role.owner, "write")])).status_code == 409
 
 
 def test_google_calendar_connects_syncs_and_disconnects(app_client, client, ports, google, business, signed_in):

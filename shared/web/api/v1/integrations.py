@@ -166,7 +166,31 @@ def set_quickbooks_item(body: ItemIn) -> IntegrationOut:
                                     actor_user_id=principal.user_id)
     except NotConnected:
         raise Conflict("QuickBooks is not connected: connect it first.") from None
+    except IntegrationError as exc:
+        raise InvalidInput(f"item_id: {exc.reason}", field="item_id") from None
     return IntegrationOut.of(overview.status(auth.ports(), principal.tenant_id, "quickbooks"))
+
+
+class ServiceItemOut(BaseModel):
+    id: str = Field(description="what PUT /integrations/quickbooks/item takes as item_id")
+    name: str
+    unit_price: float | None = Field(description="the price QuickBooks has for it (invoices use our rate)")
+
+
+class ServiceItemsOut(BaseModel):
+    items: list[ServiceItemOut] = Field(description=f"active service items by name, at most "
+                                                    f"{quickbooks_connect.MAX_ITEMS}")
+
+
+@operation(blueprint, "GET", "/integrations/quickbooks/items", action="integrations.read",
+           summary="The company's service items, to choose the one invoices use (asked of QuickBooks)",
+           response=ServiceItemsOut, errors=(409,))
+def quickbooks_items() -> ServiceItemsOut:
+    try:
+        found = quickbooks_connect.service_items(auth.ports(), _tenant())
+    except NotConnected:
+        raise Conflict("QuickBooks is not connected: connect it first.") from None
+    return ServiceItemsOut(items=[ServiceItemOut(id=i.id, name=i.name, unit_price=i.unit_price) for i in found])
 
 
 @operation(blueprint, "GET", "/integrations/quickbooks/failures", action="integrations.read",
