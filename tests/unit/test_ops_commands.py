@@ -141,6 +141,9 @@ COMMANDS: dict[str, tuple[list[str], list[tuple[list[str], int, str]]]] = {
     "integrations calendar-sync": (["--tenant", TENANT], [
         (["--tenant", "t_nope"], 1, "no tenant t_nope"),
         (["--tenant", TENANT], 1, "has no live google_calendar connection")]),
+    "integrations quickbooks-items": (["--tenant", TENANT], [
+        (["--tenant", "t_nope"], 1, "no tenant t_nope"),
+        (["--tenant", TENANT], 2, "quickbooks is not connected")]),
     "integrations quickbooks-item": (["--tenant", TENANT, "--item", "2", "--rate", "85"], [
         (["--tenant", TENANT, "--item", "x", "--rate", "85"], 2, "is not a QuickBooks item id"),
         (["--tenant", TENANT, "--item", "2", "--rate", "-1"], 2, "--rate must be between"),

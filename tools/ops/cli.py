@@ -224,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     _command(integrations_cmd, "calendar-sync", integrations.calendar_sync,
              "write the appointments whose Google Calendar event is missing or outdated", kind="write").add_argument(
         "--tenant", required=True)
+    p = _command(integrations_cmd, "quickbooks-items", integrations.items,
+                 "the QuickBooks company's service items (the ids quickbooks-item takes)")
+    p.add_argument("--tenant", required=True)
     p = _command(integrations_cmd, "quickbooks-item", integrations.item,
                  "the service item and rate completed appointments are invoiced with", kind="write")
     p.add_argument("--tenant", required=True)

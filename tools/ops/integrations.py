@@ -92,6 +92,26 @@ def item(args: argparse.Namespace, ports: Ports) -> int:
     return 0
 
 
+def items(args: argparse.Namespace, ports: Ports) -> int:
+    """The company's service items (what ``quickbooks-item --item`` takes), asked of QuickBooks."""
+    tenant = require_tenant(ports, args.tenant)
+    try:
+        found = connect.service_items(ports, tenant.id)
+    except connections.NotConnected as exc:
+        if args.json:
+            out_json({"error": exc.reason})
+        raise OpsError(exc.reason) from None
+    if args.json:
+        out_json([{"id": i.id, "name": i.name, "unit_price": i.unit_price} for i in found])
+        return 0
+    if not found:
+        out(f"{tenant.id}'s QuickBooks company has no active service item")
+    for i in found:
+        price = f"  ${i.unit_price:,.2f} in QuickBooks" if i.unit_price is not None else ""
+        out(f"{i.id:>6}  {i.name}{price}")
+    return 0
+
+
 def calendar_sync(args: argparse.Namespace, ports: Ports) -> int:
     from shared.calendar import events
 

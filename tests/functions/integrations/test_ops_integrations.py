@@ -30,8 +30,13 @@ def test_connect_status_item_disconnect(client, settings, ports, clock, intuit, 
     assert client("oauth_callback").get("/?" + urlencode(query)).status_code == 200
     status, out, _ = _ops(settings, capsys, "integrations", "status", "--tenant", TENANT)
     assert status == 0 and out.startswith("quickbooks: connected since") and query["realmId"] in out
+    status, out, _ = _ops(settings, capsys, "integrations", "quickbooks-items", "--tenant", TENANT)
+    assert status == 0 and [line.split()[:2] for line in out.splitlines()] == [["2", "Consultation"], ["1", "Services"]]
     assert _ops(settings, capsys, "integrations", "quickbooks-item", "--tenant", TENANT, "--item", "2",
                 "--rate", "95")[0] == 0
+    status, _out, err = _ops(settings, capsys, "integrations", "quickbooks-item", "--tenant", TENANT, "--item", "77",
+                             "--rate", "95")
+    assert status == 2 and "no active service item with that id" in err
     assert connections.get(ports, TENANT, "quickbooks")["details"] == {"item_id": "2", "rate": 95.0}
     clock.advance(seconds=1)
     status, out, err = _ops(settings, capsys, "integrations", "disconnect", "quickbooks", "--tenant", TENANT,
