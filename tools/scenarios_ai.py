@@ -114,6 +114,26 @@ def _status(stack: _Stack, params: dict[str, str], status: str, duration: int | 
     stack.twilio("voice_status", form)
 
 
+def _call_started(stack: _Stack, params: dict[str, str], call: dict[str, Any]) -> int:
+    """Twilio says the call is in progress and Retell sends ``call_started``; the start, in ms."""
+    _status(stack, params, "in-progress")
+    started_ms = int(time.time() * 1000)
+    stack.retell("retell_webhook", {"event": "call_started", "call": {**call, "call_status": "ongoing",
+                                                                       "start_timestamp": started_ms}})
+    return started_ms
+
+
+def _tools(stack: _Stack, call: dict[str, Any], out) -> Callable[..., dict[str, Any]]:
+    """``use(tool_name, **args)``: the agent's signed ``retell_tools`` call, narrated."""
+    def use(tool_name: str, /, **args: Any) -> dict[str, Any]:
+        response = stack.retell("retell_tools", {"name": tool_name, "args": args, "call": call})
+        answer = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
+        out(f"  agent -> {tool_name}: {answer.get('result') or answer.get('error') or response.status_code}")
+        return answer
+
+    return use
+
+
 def ai_books_an_appointment(base_url: str, ports, dispatcher, tenant, out: Callable[[str], None]) -> None:
     from shared.tenants import TenantScope
     from shared.voice.contacts import save_contact
@@ -132,16 +152,8 @@ def ai_books_an_appointment(base_url: str, ports, dispatcher, tenant, out: Calla
         return
     call = _retell_call(settings, call_id)
     out(f"  voice_answer: routed to the AI agent; registered with Retell as {call_id}")
-    _status(stack, params, "in-progress")
-    started_ms = int(time.time() * 1000)
-    stack.retell("retell_webhook", {"event": "call_started", "call": {**call, "call_status": "ongoing",
-                                                                       "start_timestamp": started_ms}})
-
-    def use(tool_name: str, /, **args: Any) -> dict[str, Any]:
-        response = stack.retell("retell_tools", {"name": tool_name, "args": args, "call": call})
-        answer = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
-        out(f"  agent -> {tool_name}: {answer.get('result') or answer.get('error') or response.status_code}")
-        return answer
+    started_ms = _call_started(stack, params, call)
+    use = _tools(stack, call, out)
 
     use("lookup_caller")
     offered = use("check_availability").get("slots") or []
@@ -252,10 +264,7 @@ def ai_transfers_to_a_person(base_url: str, ports, dispatcher, tenant, out: Call
     if call_id is None:
         return
     call = _retell_call(settings, call_id)
-    _status(stack, params, "in-progress")
-    started_ms = int(time.time() * 1000)
-    stack.retell("retell_webhook", {"event": "call_started", "call": {**call, "call_status": "ongoing",
-                                                                       "start_timestamp": started_ms}})
+    started_ms = _call_started(stack, params, call)
     response = stack.retell("retell_tools", {"name": "transfer_call", "args": {"to": person.split()[0]},
                                              "call": call})
     answer = response.json() if response.status_code == 200 else {}

@@ -41,7 +41,7 @@ def _wait(done: Callable[[], Any], dispatcher: Any, timeout: float = 20.0) -> An
 
 def caller_reads_a_card_number(base_url: str, ports: Any, dispatcher: Any, tenant: Any, out: Out) -> None:
     from shared.tenants import TenantScope
-    from tools.scenarios_ai import _reach_the_agent, _retell_call, _Stack, _status, ringing
+    from tools.scenarios_ai import _call_started, _reach_the_agent, _retell_call, _Stack, _status, ringing
 
     settings = ports.settings
     stack = _Stack(base_url, settings)
@@ -54,10 +54,7 @@ def caller_reads_a_card_number(base_url: str, ports: Any, dispatcher: Any, tenan
     if call_id is None:
         return
     call = _retell_call(settings, call_id)
-    _status(stack, params, "in-progress")
-    started_ms = int(time.time() * 1000)
-    stack.retell("retell_webhook", {"event": "call_started", "call": {**call, "call_status": "ongoing",
-                                                                       "start_timestamp": started_ms}})
+    started_ms = _call_started(stack, params, call)
     transcript = [
         {"role": "agent", "content": f"Thanks for calling {tenant.name}. How can I help?"},
         {"role": "user", "content": f"I want to pay my bill. My card is {SPOKEN_CARD}, expiry eight thirty."},

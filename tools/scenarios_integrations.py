@@ -74,23 +74,16 @@ def _ai_call(stack, ports, dispatcher, tenant, caller: str, out: Out, *,
     loopback host, the call facts written), or None (the call did not reach the agent)."""
     from shared.tenants import TenantScope
     from tools.sandboxes.audio import AudioHost, silent_wav
-    from tools.scenarios_ai import _reach_the_agent, _retell_call, _status, _wait_for_post_call, ringing
+    from tools.scenarios_ai import (_call_started, _reach_the_agent, _retell_call, _status, _tools,
+                                     _wait_for_post_call, ringing)
 
     params = ringing(ports.settings, caller, tenant.numbers[0])
     call_id = _reach_the_agent(stack, tenant, params, out)
     if call_id is None:
         return None
     call = _retell_call(ports.settings, call_id)
-    _status(stack, params, "in-progress")
-    started_ms = int(time.time() * 1000)
-    stack.retell("retell_webhook", {"event": "call_started", "call": {**call, "call_status": "ongoing",
-                                                                       "start_timestamp": started_ms}})
-
-    def use(tool_name: str, /, **args: Any) -> dict[str, Any]:
-        response = stack.retell("retell_tools", {"name": tool_name, "args": args, "call": call})
-        answer = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
-        out(f"  agent -> {tool_name}: {answer.get('result') or answer.get('error') or response.status_code}")
-        return answer
+    started_ms = _call_started(stack, params, call)
+    use = _tools(stack, call, out)
 
     transcript = converse(use)
     with AudioHost() as host:

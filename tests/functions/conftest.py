@@ -127,6 +127,22 @@ def google(google_server):
     return google_server
 
 
+@pytest.fixture(scope="session")
+def receiver_server():
+    """One CRM receiver (checks Standard Webhooks signatures) for the session; :func:`receiver`
+    resets it."""
+    from tools.sandboxes.crm import CrmReceiver
+
+    with CrmReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def receiver(receiver_server):
+    receiver_server.reset()
+    return receiver_server
+
+
 def google_settings(sandbox) -> dict[str, str]:
     """The settings that point the Google OAuth and Calendar clients at ``sandbox``."""
     return {"GOOGLE_OAUTH_AUTH_URL": f"{sandbox.url}/o/oauth2/auth", "GOOGLE_OAUTH_TOKEN_URL": f"{sandbox.url}/token",

@@ -20,6 +20,7 @@ from shared.ports import Query
 from shared.scheduling import appointments
 from shared.tenants import TenantScope
 from tests.functions.agent.support import start_ai_call, tool
+from tests.functions.conftest import google_settings
 from tests.functions.local import local_settings
 from tests.functions.voice.support import TENANT, voice_settings
 
@@ -29,28 +30,10 @@ THURSDAY_2PM = "2026-03-05T14:00:00-07:00"
 MT = dt.timezone(dt.timedelta(hours=-7))
 
 
-@pytest.fixture(scope="module")
-def google_server():
-    from shared.config import Settings
-    from tools.sandboxes.google import GoogleSandbox
-
-    with GoogleSandbox.from_settings(Settings(Z3_BACKEND="local")) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def google(google_server):
-    google_server.reset()
-    return google_server
-
-
 @pytest.fixture
 def settings(tmp_path, retell_sandbox, twilio_sandbox, google_server):
     return local_settings(tmp_path, RETELL_BASE_URL=retell_sandbox.url, TWILIO_API_BASE_URL=twilio_sandbox.url,
-                          GOOGLE_OAUTH_AUTH_URL=f"{google_server.url}/o/oauth2/auth",
-                          GOOGLE_OAUTH_TOKEN_URL=f"{google_server.url}/token",
-                          GOOGLE_OAUTH_REVOKE_URL=f"{google_server.url}/revoke",
-                          GOOGLE_CALENDAR_API_URL=f"{google_server.url}/calendar/v3")
+                          **google_settings(google_server))
 
 
 @pytest.fixture

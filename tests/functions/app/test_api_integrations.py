@@ -28,20 +28,6 @@ def clock():
     return FixedClock(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
 
 
-@pytest.fixture(scope="module")
-def receiver_server():
-    from tools.sandboxes.crm import CrmReceiver
-
-    with CrmReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def receiver(receiver_server):
-    receiver_server.reset()
-    return receiver_server
-
-
 def _session(app_client) -> str:
     return app_client.get_cookie("z3_session").value
 

@@ -14,20 +14,6 @@ from shared.ports import FixedClock
 from tests.functions.email.support import seed_business
 
 
-@pytest.fixture(scope="session")
-def receiver_server():
-    from tools.sandboxes.crm import CrmReceiver
-
-    with CrmReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture
-def receiver(receiver_server):
-    receiver_server.reset()
-    return receiver_server
-
-
 @pytest.fixture
 def clock():
     return FixedClock(dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
