@@ -49,7 +49,7 @@ def _handle(req: Incoming) -> Reply:
         connection = complete(ports, req.args, session_id=_session_cookie(req))
     except NotCompleted as exc:  # refused at the provider, or the code refused: a person reads this
         label = PROVIDER_LABELS.get(exc.flow.provider, exc.flow.provider)
-        back = failure_url(ports.settings, exc.flow)
+        back = failure_url(ports.settings, exc.flow, exc.why)
         if back is not None:
             return _back(back)
         return _page(f"{label} was not connected", f"Not connected: {exc.reason}. Start again when ready.", 400)

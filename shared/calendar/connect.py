@@ -24,6 +24,15 @@ PROVIDER = "google_calendar"
 T = TypeVar("T")
 
 
+WRITABLE = ("owner", "writer")  # calendarList accessRole values that may insert events
+
+
+class CalendarNotUsable(IntegrationError):
+    """The calendar asked for is not this account's, or it may not add events to it."""
+
+    why = "calendar"  # what oauth_callback tells Settings (shared.integrations.callback.failure_url)
+
+
 def start(ports: Ports, *, tenant_id: str, user_id: str | None, binding: str, calendar_id: str | None = None) -> str:
     if calendar_id is not None and not (0 < len(calendar_id) <= 254):
         raise IntegrationError("calendar id must be 1-254 characters")
@@ -55,7 +64,10 @@ def complete(ports: Ports, flow: PendingFlow, args: Mapping[str, str]) -> dict[s
     try:
         chosen = calendar.calendar(wanted) if wanted else calendar.primary()
     except google.GoogleError:
-        raise IntegrationError("that calendar is not one this Google account can use") from None
+        raise CalendarNotUsable("that calendar is not one this Google account can use") from None
+    if chosen.get("accessRole") not in WRITABLE:  # bookings could never be written to it
+        raise CalendarNotUsable("this Google account may not add events to that calendar; choose one it owns "
+                                "or may edit")
     return connections.save_connection(ports, flow, tokens, account_id=account_of(chosen["id"]),
                                        details={"calendar_id": chosen["id"], "calendar_name": chosen["summary"]})
 

@@ -37,9 +37,10 @@ class NotCompleted(IntegrationError):
     """The user did not approve at the provider, or the provider refused the code. The state is
     used up; :attr:`flow` says whose flow it was (where its browser goes back to)."""
 
-    def __init__(self, message: str, flow: PendingFlow) -> None:
+    def __init__(self, message: str, flow: PendingFlow, why: str = "refused") -> None:
         super().__init__(message)
         self.flow = flow
+        self.why = why  # denied (at the provider), calendar (not usable), refused (the code): no personal data
 
 
 def completer(provider: str) -> Complete:
@@ -63,13 +64,13 @@ def complete(ports: Ports, args: Mapping[str, str], *, session_id: str | None) -
     key = session.key if session is not None and session.stage == "active" else None
     flow = connections.consume_state(ports, args.get("state"), provider=None, session_key=key)
     if args.get("error"):
-        raise NotCompleted("the connection was not approved at the provider", flow)
+        raise NotCompleted("the connection was not approved at the provider", flow, "denied")
     try:
         return completer(flow.provider)(ports, flow, args)
     except StateInvalid:
         raise
     except IntegrationError as exc:
-        raise NotCompleted(exc.reason, flow) from exc
+        raise NotCompleted(exc.reason, flow, getattr(exc, "why", "refused")) from exc
 
 
 def return_url(settings: "Settings", connection: Mapping[str, Any]) -> str | None:
@@ -80,10 +81,10 @@ def return_url(settings: "Settings", connection: Mapping[str, Any]) -> str | Non
     return f"{settings.function_url('app')}{SETTINGS_PAGE}?connected={connection['provider']}"
 
 
-def failure_url(settings: "Settings", flow: PendingFlow) -> str | None:
+def failure_url(settings: "Settings", flow: PendingFlow, why: str = "refused") -> str | None:
     """Where the browser of a flow that did not complete goes: back to Settings → Integrations for
-    a flow started there (``?declined=<provider>``: the page says it is not connected), None for
-    an operator's."""
+    a flow started there (``?declined=<provider>&why=<denied|calendar|refused>``: the page says
+    it is not connected, and why), None for an operator's."""
     if not flow.binding.startswith("session:"):
         return None
-    return f"{settings.function_url('app')}{SETTINGS_PAGE}?declined={flow.provider}"
+    return f"{settings.function_url('app')}{SETTINGS_PAGE}?declined={flow.provider}&why={why}"

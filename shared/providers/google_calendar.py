@@ -210,12 +210,14 @@ class Calendar:
 
     def primary(self) -> dict[str, Any]:
         """The primary calendar's entry (its id is the owner's address)."""
-        answer = self._call("GET", "/users/me/calendarList/primary") or {}
-        return {"id": answer["id"], "summary": answer.get("summary", ""), "timeZone": answer.get("timeZone")}
+        return self.calendar("primary")
 
     def calendar(self, calendar_id: str) -> dict[str, Any]:
+        """A calendarList entry: id, summary, timeZone and ``accessRole`` (owner, writer, reader or
+        freeBusyReader: only the first two may have events added)."""
         answer = self._call("GET", f"/users/me/calendarList/{quote(calendar_id, safe='')}") or {}
-        return {"id": answer["id"], "summary": answer.get("summary", ""), "timeZone": answer.get("timeZone")}
+        return {"id": answer["id"], "summary": answer.get("summary", ""), "timeZone": answer.get("timeZone"),
+                "accessRole": answer.get("accessRole", "")}
 
     def busy(self, calendar_id: str, start: dt.datetime, end: dt.datetime, *,
              timeout: float) -> list[tuple[dt.datetime, dt.datetime]]:

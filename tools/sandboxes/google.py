@@ -92,6 +92,11 @@ class GoogleSandbox(Sandbox):
                 self.accounts[email] = Account(email, {email: {"summary": email, "events": {}}})
             return self.accounts[email]
 
+    def share_calendar(self, email: str, calendar_id: str, summary: str, access_role: str = "reader") -> None:
+        """A calendar someone else shared with ``email`` (``reader``: it may not add events)."""
+        with self._lock:
+            self.account(email).calendars[calendar_id] = {"summary": summary, "events": {}, "access_role": access_role}
+
     def approve(self, authorize_url: str, *, email: str = "owner@example.com") -> dict[str, str]:
         """What the browser brings back to ``redirect_uri`` after the user allows access."""
         query = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
@@ -214,7 +219,8 @@ class GoogleSandbox(Sandbox):
                     return _error(404, "notFound")
                 return self.json({"kind": "calendar#calendarListEntry", "id": cal_id,
                                   "summary": account.calendars[cal_id]["summary"], "primary": cal_id == email,
-                                  "timeZone": "America/Denver", "accessRole": "owner"})
+                                  "timeZone": "America/Denver",
+                                  "accessRole": account.calendars[cal_id].get("access_role", "owner")})
             if parts == ["freeBusy"] and request.method == "POST":
                 body = request.get_json(force=True)
                 lo, hi = _parse(body["timeMin"]), _parse(body["timeMax"])

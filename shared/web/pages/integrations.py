@@ -94,9 +94,14 @@ def index():
         if data.get("status") == "connected":
             notice = f"{PROVIDER_LABELS[connected]} is connected."
     declined = request.args.get("declined", "")
-    if declined in overview.PROVIDERS:  # oauth_callback: refused at the provider, or its code refused
-        return _page(error=f"{PROVIDER_LABELS[declined]} was not connected: the connection was not approved at "
-                           f"{PROVIDER_HOSTS[declined]}. Nothing was stored; connect again when ready.")
+    if declined in overview.PROVIDERS:  # oauth_callback: the flow did not complete (why: no personal data)
+        host = PROVIDER_HOSTS[declined]
+        why = {"denied": f"the connection was not approved at {host}.",
+               "calendar": "this Google account may not add events to that calendar (or has none with that id). "
+                           "Choose a calendar it owns or may edit."}.get(request.args.get("why", ""),
+                                                                         f"{host} refused the connection.")
+        return _page(error=f"{PROVIDER_LABELS[declined]} was not connected: {why} Nothing was stored; connect "
+                           "again when ready.")
     return _page(notice=notice)
 
 

@@ -207,6 +207,22 @@ def test_google_calendar_connects_syncs_and_disconnects(app_client, client, port
     assert after.status_code == 409
 
 
+def test_a_calendar_the_account_may_not_add_events_to_is_refused_and_the_page_says_why(
+        app_client, client, ports, google, business, signed_in):
+    google.share_calendar("owner@sunrise.example", "team-holidays@group.calendar.google.com", "Team holidays")
+    reply = _connect(app_client, signed_in, "google_calendar", calendar_id="team-holidays@group.calendar.google.com")
+    query = google.approve(reply.get_json()["authorize_url"], email="owner@sunrise.example")
+    back = _callback(client, query, _session(app_client))
+    assert back.status_code == 303
+    assert back.headers["Location"].endswith("/settings/integrations?declined=google_calendar&why=calendar")
+    assert connections.get(ports, business.tenant_id, "google_calendar") is None
+    page = app_client.get("/settings/integrations?declined=google_calendar&why=calendar")
+    assert "Google Calendar was not connected: this Google account may not add events to that calendar" in page.text
+    mine = _connect(app_client, signed_in, "google_calendar", calendar_id="owner@sunrise.example")
+    query = google.approve(mine.get_json()["authorize_url"], email="owner@sunrise.example")
+    assert _callback(client, query, _session(app_client)).headers["Location"].endswith("connected=google_calendar")
+
+
 # --- CRM endpoints -------------------------------------------------------------------------------
 
 def test_an_endpoint_is_added_with_its_secret_shown_once_and_a_test_event_reaches_the_receiver(

@@ -124,8 +124,8 @@ def test_a_consent_refused_at_intuit_comes_back_to_the_page_saying_so(app_client
     browser = client("oauth_callback")
     browser.set_cookie("z3_session", app_client.get_cookie("z3_session").value)
     back = browser.get("/", query_string={"error": "access_denied", "state": state})
-    assert back.status_code == 303 and back.headers["Location"].endswith("/settings/integrations?declined=quickbooks")
-    page = app_client.get("/settings/integrations?declined=quickbooks")
+    assert back.status_code == 303 and back.headers["Location"].endswith("/settings/integrations?declined=quickbooks&why=denied")
+    page = app_client.get("/settings/integrations?declined=quickbooks&why=denied")
     assert "QuickBooks Online was not connected: the connection was not approved at Intuit." in page.text
     assert connections.get(ports, business.tenant_id, "quickbooks") is None
     assert "Connect QuickBooks Online" in page.text

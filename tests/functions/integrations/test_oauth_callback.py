@@ -96,7 +96,7 @@ def test_a_flow_from_the_app_that_was_refused_goes_back_to_the_page(client, port
     query = intuit.approve(_start(ports, binding=connections.session_binding(mine.key)))
     back = _callback(client, {"error": "access_denied", "state": query["state"]}, cookie=mine.id)
     assert back.status_code == 303
-    assert back.headers["Location"] == "https://z3.example/app/settings/integrations?declined=quickbooks"
+    assert back.headers["Location"] == "https://z3.example/app/settings/integrations?declined=quickbooks&why=denied"
     assert ports.store().get(connections.connection_path(TENANT, "quickbooks")) is None
 
 
