@@ -13,6 +13,7 @@ again with what happened; a provider that does not answer is a 503 with nothing 
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, g, redirect, render_template, request
@@ -65,7 +66,8 @@ def _page(status: int = 200, *, errors: dict[str, str] | None = None, **extra: A
         "integrations.html", integrations={s["provider"]: s for s in overview.overview(ports, principal.tenant_id)},
         service_items=items, failures=failures, crm_endpoints=endpoints.list_endpoints(ports, principal.tenant_id),
         event_types=EVENT_TYPES, event_labels=EVENT_LABELS, reasons=REASONS, names=_names(principal.tenant_id),
-        max_endpoints=endpoints.MAX_ENDPOINTS, errors=errors or {}, form=extra.pop("form", {}), **extra), status
+        max_endpoints=endpoints.MAX_ENDPOINTS, add_id=secrets.token_urlsafe(18),  # a reload re-posts it: one endpoint
+        errors=errors or {}, form=extra.pop("form", {}), **extra), status
 
 
 def _service_items(tenant_id: str) -> list[quickbooks_connect.ServiceItem] | None:
@@ -195,12 +197,16 @@ def crm_add():
                      error="The endpoint was not added: check the marked fields.")
     try:
         endpoint, secret = setup.add_endpoint(auth.ports(), principal.tenant_id, url=url, events=chosen,
-                                              description=description[:200], actor_user_id=principal.user_id)
+                                              description=description[:200], actor_user_id=principal.user_id,
+                                              request_id=request.form.get("add_id") or None)
     except UnsafeEndpointUrl as exc:
         return _page(422, errors={"url": exc.reason}, form=form,
                      error="The endpoint was not added: check the marked fields.")
     except ServiceInvalidInput as exc:
         return _page(409, error=exc.reason, form=form)
+    if secret is None:  # the same form sent again (a reload): nothing new was made
+        return _page(notice=f"This endpoint was added already ({endpoint.url}); its signing secret was shown once. "
+                            "To get a new secret, remove it and add it again.")
     return _page(201, new_secret=secret, new_endpoint=endpoint,
                  notice="Endpoint added. Copy its signing secret now: it is not shown again.")
 

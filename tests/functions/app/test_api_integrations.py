@@ -254,6 +254,20 @@ def test_an_endpoint_is_added_with_its_secret_shown_once_and_a_test_event_reache
         ("webhook.test", "delivered", 204)]
 
 
+def test_a_retried_add_with_its_request_id_makes_no_second_endpoint_or_secret(app_client, ports):
+    a, _b = world(ports)
+    owner = bearer(a.tokens[(Role.owner, "write")])
+    before = len(app_client.get("/api/v1/crm/endpoints", headers=owner).get_json()["items"])
+    body = {"url": "http://127.0.0.1:9/retried", "events": ["call.completed"], "request_id": "retry-key-0000000001"}
+    first = app_client.post("/api/v1/crm/endpoints", json=body, headers=owner).get_json()
+    again = app_client.post("/api/v1/crm/endpoints", json=body, headers=owner)
+    assert again.status_code == 201 and again.get_json()["id"] == first["id"]
+    assert first["secret"].startswith("whsec_") and again.get_json()["secret"] is None
+    assert len(app_client.get("/api/v1/crm/endpoints", headers=owner).get_json()["items"]) == before + 1
+    added = [e for e in audit.latest(ports.store(), a.tenant_id) if e["action"] == "crm_endpoint.added"]
+    assert [e["target"] for e in added].count(first["id"]) == 1
+
+
 def test_a_failing_test_event_is_reported_and_logged(app_client, ports):
     a, _b = world(ports)
     owner = bearer(a.tokens[(Role.owner, "write")])

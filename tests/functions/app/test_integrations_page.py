@@ -18,6 +18,10 @@ def _post(app_client, csrf: str, path: str, **form):
     return app_client.post(f"/settings/integrations{path}", data={"csrf_token": csrf, **form})
 
 
+def _add_id(html: str) -> str:
+    return html.split('name="add_id" value="')[1].split('"')[0]
+
+
 def _connect_quickbooks(app_client, client, intuit, csrf: str) -> dict:
     reply = _post(app_client, csrf, "/connect", provider="quickbooks")
     assert reply.status_code == 303, reply.text
@@ -85,12 +89,15 @@ def test_a_crm_endpoint_is_added_with_its_secret_once_tested_paused_and_removed(
     none_chosen = _post(app_client, signed_in, "/crm", url="http://127.0.0.1:9/hook")
     assert none_chosen.status_code == 422 and "choose at least one event" in none_chosen.text
 
-    added = app_client.post("/settings/integrations/crm", data={
-        "csrf_token": signed_in, "url": "http://127.0.0.1:9/hook", "events": ["call.completed", "voicemail.left"],
-        "description": "Our CRM"})
+    form = {"csrf_token": signed_in, "url": "http://127.0.0.1:9/hook", "events": ["call.completed", "voicemail.left"],
+            "description": "Our CRM", "add_id": _add_id(app_client.get("/settings/integrations").text)}
+    added = app_client.post("/settings/integrations/crm", data=form)
     assert added.status_code == 201
     secret = added.text.split('<code class="secret-value">')[1].split("</code>")[0]
     assert secret.startswith("whsec_")
+    reloaded = app_client.post("/settings/integrations/crm", data=form)  # the browser re-posts the same form
+    assert reloaded.status_code == 200 and "This endpoint was added already" in reloaded.text
+    assert secret not in reloaded.text and 'class="secret-value"' not in reloaded.text
     page = app_client.get("/settings/integrations")
     assert secret not in page.text and "http://127.0.0.1:9/hook" in page.text and "A voicemail or message" in page.text
     (endpoint,) = [d.data for d in ports.store().query(Query(f"tenants/{business.tenant_id}/crm_endpoints"))]

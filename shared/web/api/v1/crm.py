@@ -52,8 +52,9 @@ class EndpointsOut(BaseModel):
 
 
 class EndpointCreated(EndpointOut):
-    secret: str = Field(description="the Standard Webhooks signing secret (whsec_...): shown this once, give it to "
-                                    "the CRM to verify webhook-signature")
+    secret: str | None = Field(description="the Standard Webhooks signing secret (whsec_...): shown this once, give "
+                                           "it to the CRM to verify webhook-signature; null when this answers a "
+                                           "repeat of the same request_id (the endpoint was made before)")
 
 
 class EndpointIn(BaseModel):
@@ -62,6 +63,9 @@ class EndpointIn(BaseModel):
     url: str = Field(min_length=1, max_length=MAX_URL, description="https://...; we POST each event there")
     events: list[EventType] = Field(min_length=1, max_length=len(endpoints.EVENT_TYPES), description=EVENT_TYPES)
     description: str = Field(default="", max_length=200)
+    request_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,64}$",
+                                   description="your idempotency key: a retry with the same one makes no second "
+                                               "endpoint (and shows no secret again)")
 
 
 class EndpointPatch(BaseModel):
@@ -120,7 +124,8 @@ def add_crm_endpoint(body: EndpointIn) -> EndpointCreated:
     principal = auth.principal()
     try:
         endpoint, secret = setup.add_endpoint(auth.ports(), principal.tenant_id, url=body.url, events=body.events,
-                                              description=body.description, actor_user_id=principal.user_id)
+                                              description=body.description, actor_user_id=principal.user_id,
+                                              request_id=body.request_id)
     except UnsafeEndpointUrl as exc:
         raise InvalidInput(f"url: {exc.reason}", field="url") from None
     except ServiceInvalidInput as exc:  # the events are checked by the model: this is the endpoint limit
