@@ -45,6 +45,7 @@ DESCRIPTIONS = {
     "audit": "the account's audit log: sign-ins, setting and team changes",
     "users": "the team members (name, email, role); no passwords or 2FA secrets",
     "sms_sends": "the send gate's records of texts it sent or refused",
+    "overview_days": "the overview's daily counts of calls, bookings and texts (numbers only)",
 }
 
 

@@ -17,6 +17,7 @@ from shared.accounts import audit
 from shared.logging import get_logger
 from shared.ports import Ports, StoreUnavailable
 from shared.tenants import TenantScope
+from shared.voice import overview
 from shared.voice.calls import call_path, require_call, retell_index_path
 
 log = get_logger("z3.voice.delete")
@@ -47,6 +48,7 @@ def delete_call(ports: Ports, tenant_id: str, call_sid: str, *, actor_user_id: s
         batch.delete(retell_index_path(call.retell_call_id))
     batch.delete(scope.path(call_path(call_sid)))
     batch.commit()
+    overview.forget_day(scope, call.created_at)  # the overview counts that day again
     audit.record(ports.store(), ports.clock().now(), tenant_id=tenant_id, action="call.deleted",
                  actor_user_id=actor_user_id, ip=ip, user_agent=user_agent, target=call_sid,
                  changes={"recordings": len(call.recordings), "ai_call": bool(call.retell_call_id), "by": by})

@@ -4,10 +4,14 @@ texts, calls per day, and the calls in progress.
 Rules this module keeps:
 
 * Days are the business's days (its time zone); the week starts on Monday.
-* It reads the calls of the last :data:`DAYS` days in one query on ``created_at`` (a
-  single-field index), at most :data:`MAX_CALLS` of them: a business taking more than that in
-  two weeks sees the counts marked as partial (``capped``) rather than a page that reads
-  without bound. Texts the same way, since the week's start.
+* Reads stay bounded by one day's volume, whatever the history: a day that is over and
+  settled (:data:`SETTLED` after its end, when its calls' outcomes no longer change) is counted
+  once and kept as a summary (``overview_days/{date}``: counts by kind, bookings, texts; in the
+  business's zone, recounted when the zone changes); the overview reads those summaries in one
+  round trip and counts only the unsettled days (today, and yesterday early in the morning) from
+  their calls and texts, at most :data:`MAX_DAY_CALLS` / :data:`MAX_DAY_TEXTS` each (beyond:
+  ``capped``, the counts marked partial). Deleting a call forgets its day's summary
+  (:func:`forget_day`). Summaries expire with the retention TTL (``expire_at``).
 * In progress: calls whose status is ringing or in progress, started within
   :data:`LIVE_WINDOW` (so a call whose last callback was lost does not stay "live" for ever):
   one query, composite index ``(status, created_at)``.
@@ -25,8 +29,11 @@ from shared.tenants import TenantScope
 from shared.voice.calls import CallRecord
 
 DAYS = 14
-MAX_CALLS = 5_000
-MAX_TEXTS = 5_000
+MAX_DAY_CALLS = 5_000
+MAX_DAY_TEXTS = 5_000
+SETTLED = dt.timedelta(hours=6)
+SUMMARIES = "overview_days"
+KEEP_SUMMARY = dt.timedelta(days=35)
 LIVE_WINDOW = dt.timedelta(hours=4)
 KINDS = ("ai", "forward", "voicemail", "missed", "other")
 
@@ -63,32 +70,92 @@ def _start_of(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=zone)
 
 
+@dataclass
+class DayCounts:
+    calls: int = 0
+    kinds: Counter = field(default_factory=Counter)
+    booked: int = 0
+    texts: int = 0
+    capped: bool = False
+
+    def to_doc(self, zone: zoneinfo.ZoneInfo, now: dt.datetime, day: dt.date) -> dict[str, Any]:
+        return {"zone": str(zone), "calls": self.calls, "kinds": dict(self.kinds), "booked": self.booked,
+                "texts": self.texts, "capped": self.capped, "computed_at": now,
+                "expire_at": _start_of(day, zone) + KEEP_SUMMARY}
+
+    @classmethod
+    def from_doc(cls, data: dict[str, Any]) -> "DayCounts":
+        return cls(int(data.get("calls") or 0), Counter({k: int(v) for k, v in (data.get("kinds") or {}).items()}),
+                   int(data.get("booked") or 0), int(data.get("texts") or 0), bool(data.get("capped")))
+
+
+def _between(scope: TenantScope, collection: str, start: dt.datetime, end: dt.datetime, limit: int):
+    return scope.query(scope.collection(collection).where("created_at", ">=", start).where("created_at", "<", end)
+                       .order_by("created_at", "desc").page(limit))
+
+
+def count_day(scope: TenantScope, day: dt.date, zone: zoneinfo.ZoneInfo) -> DayCounts:
+    """One day of the business's calls and texts, counted from the records (bounded)."""
+    start, end = _start_of(day, zone), _start_of(day + dt.timedelta(days=1), zone)
+    counted = DayCounts()
+    calls = _between(scope, "calls", start, end, MAX_DAY_CALLS)
+    for doc in calls:
+        counted.calls += 1
+        counted.kinds[kind_of(doc.data)] += 1
+        counted.booked += doc.data.get("outcome") == "booked"
+    texts = _between(scope, "messages", start, end, MAX_DAY_TEXTS)
+    counted.texts = len(texts)
+    counted.capped = len(calls) >= MAX_DAY_CALLS or len(texts) >= MAX_DAY_TEXTS
+    return counted
+
+
+def _summary_path(day: dt.date) -> str:
+    return f"{SUMMARIES}/{day.isoformat()}"
+
+
+def days(scope: TenantScope, zone: zoneinfo.ZoneInfo, now: dt.datetime, first: dt.date,
+         last: dt.date) -> dict[dt.date, DayCounts]:
+    """``first`` .. ``last`` (business days), each from its kept summary when settled, else
+    counted now; a settled day without a summary (or one made in another zone) is counted once
+    and kept."""
+    wanted = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    kept = scope.store.get_many([scope.path(_summary_path(day)) for day in wanted])
+    found: dict[dt.date, DayCounts] = {}
+    for day in wanted:
+        data = kept.get(scope.path(_summary_path(day)))
+        if data is not None and data.get("zone") == str(zone):
+            found[day] = DayCounts.from_doc(data)
+            continue
+        found[day] = count_day(scope, day, zone)
+        if now >= _start_of(day + dt.timedelta(days=1), zone) + SETTLED:
+            scope.set(_summary_path(day), found[day].to_doc(zone, now, day))
+    return found
+
+
+def forget_day(scope: TenantScope, created_at: dt.datetime | None) -> None:
+    """A call of that day was deleted: its summary is counted again at the next overview."""
+    if created_at is None:
+        return
+    zone = scope.tenant().zone
+    scope.delete(_summary_path(created_at.astimezone(zone).date()))
+
+
 def overview(scope: TenantScope, zone: zoneinfo.ZoneInfo, now: dt.datetime) -> Overview:
     today = now.astimezone(zone).date()
     first_day = today - dt.timedelta(days=DAYS - 1)
     week_start = today - dt.timedelta(days=today.weekday())
-    calls = scope.query(scope.collection("calls").where("created_at", ">=", _start_of(first_day, zone))
-                        .order_by("created_at", "desc").page(MAX_CALLS))
-    per_day: dict[dt.date, Counter] = {first_day + dt.timedelta(days=i): Counter() for i in range(DAYS)}
+    counted = days(scope, zone, now, min(first_day, week_start), today)
     counts = {"today": Counts(), "week": Counts()}
-    for doc in calls:
-        day = doc.data["created_at"].astimezone(zone).date()
-        kind = kind_of(doc.data)
-        if day in per_day:
-            per_day[day][kind] += 1
+    for day, one in counted.items():
         for name, since in (("today", today), ("week", week_start)):
             if day >= since:
-                counts[name].calls += 1
-                counts[name].kinds[kind] += 1
-                counts[name].booked += doc.data.get("outcome") == "booked"
-    texts = scope.query(scope.collection("messages").where("created_at", ">=", _start_of(week_start, zone))
-                        .order_by("created_at", "desc").page(MAX_TEXTS))
-    for doc in texts:
-        day = doc.data["created_at"].astimezone(zone).date()
-        counts["week"].texts += 1
-        counts["today"].texts += day >= today
-    return Overview(counts["today"], counts["week"], sorted(per_day.items()), in_progress(scope, now),
-                    capped=len(calls) >= MAX_CALLS or len(texts) >= MAX_TEXTS)
+                counts[name].calls += one.calls
+                counts[name].kinds.update(one.kinds)
+                counts[name].booked += one.booked
+                counts[name].texts += one.texts
+    per_day = [(day, Counter(counted[day].kinds)) for day in sorted(counted) if day >= first_day]
+    return Overview(counts["today"], counts["week"], per_day, in_progress(scope, now),
+                    capped=any(one.capped for one in counted.values()))
 
 
 def in_progress(scope: TenantScope, now: dt.datetime, limit: int = 20) -> list[CallRecord]:
