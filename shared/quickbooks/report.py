@@ -16,7 +16,9 @@ FAILURES = "quickbooks_sync_failures"
 
 def report_failure(ports: Ports, request: SyncRequest, exc: SyncRefused) -> None:
     now = ports.clock().now()
-    TenantScope(ports.store(), request.tenant_id).set(f"{FAILURES}/{request.appointment_id}", {
+    # a refused change pull names no appointment: its one record is "changes" (the latest refusal)
+    record = request.appointment_id or request.kind
+    TenantScope(ports.store(), request.tenant_id).set(f"{FAILURES}/{record}", {
         "kind": request.kind, "status": exc.status, "code": exc.code, "at": now, "appointment_id": request.appointment_id})
     notify_business(ports, tenant_id=request.tenant_id, template="integration_sync_failed",
                     context={"provider_label": "QuickBooks Online", "kind": request.kind, "code": exc.code},

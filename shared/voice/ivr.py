@@ -26,6 +26,7 @@ from shared.voice import twiml
 from shared.voice.calls import (
     TERMINAL, CallAlreadyOver, call_path, record_route, route_patch, transfer_claimed, transfer_dial_patch,
 )
+from shared.voice.listing import with_listing
 from shared.voice.lookup import find_tenant, parse_tenant, tenant_param
 from shared.voice.params import CallParams, DialParams, GatherParams
 from shared.voice.render import render, replayed
@@ -111,6 +112,7 @@ def _record_fallback_voicemail(ports: Ports, tenant_id: str, params: CallParams,
         patch: dict[str, Any] = dict(marker)
         patch.update(route_patch(doc, route, now, tenant=tenant, params=params, caller=normalize_any(params.From),
                                  caller_name=None, play_notice=True, with_status=False))
+        patch = with_listing(doc, patch)  # the calls list's outcome and search terms, as every call writer
         tx.set(path, patch, merge=True)
         return {**doc, **patch}
 

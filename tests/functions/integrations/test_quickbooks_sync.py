@@ -144,6 +144,21 @@ def test_a_permanent_refusal_is_reported_to_the_business(client, ports, clock, i
     assert request.template == "integration_sync_failed" and request.tenant_id == TENANT
 
 
+def test_a_refused_change_pull_is_reported_not_retried(client, ports, intuit, businesses, monkeypatch):
+    """A change pull names no appointment: Intuit refusing it for good answers 200 (no retry that
+    cannot succeed) and leaves one "changes" failure record."""
+    _connect(client, ports, intuit)
+
+    def refused(self, method, path, **kwargs):
+        raise intuit_provider.IntuitError(400, "4001")
+
+    monkeypatch.setattr(intuit_provider.Accounting, "request", refused)
+    response = _post_task(client, TENANT, "changes", appointment_id="")
+    assert response.status_code == 200 and response.json["result"] == "refused", response.text
+    failure = businesses[0].get("quickbooks_sync_failures/changes")
+    assert failure["kind"] == "changes" and failure["code"] == "4001" and failure["appointment_id"] == ""
+
+
 def test_one_tenants_quickbooks_data_never_reaches_another(client, ports, clock, intuit, businesses):
     mine = _connect(client, ports, intuit, TENANT)
     theirs = _connect(client, ports, intuit, OTHER)
