@@ -15,6 +15,7 @@ to start on Cloud Functions (``K_SERVICE`` set). Messages name the variable, nev
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 import typing
 from pathlib import Path
@@ -111,6 +112,18 @@ def _local(name: str) -> SecretStr:
 class ConfigurationError(RuntimeError):
     """Raised at start-up when the settings cannot run a deployment safely."""
 
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): a sandbox on this machine."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 class Settings(BaseModel):
     """Every field is read from the environment variable named by its alias (case-insensitive);
@@ -272,6 +285,14 @@ class Settings(BaseModel):
         return bool(self.firestore_emulator_host)
 
     @property
+    def storage_emulator_endpoint(self) -> str | None:
+        """``STORAGE_EMULATOR_HOST`` as a URL (the variable may omit the scheme), or None."""
+        host = self.storage_emulator_host
+        if not host:
+            return None
+        return host if "://" in host else f"http://{host}"
+
+    @property
     def development(self) -> bool:
         """The embedded backend or the emulators: a developer's machine, not a deployment."""
         return self.is_local or self.emulated
@@ -288,7 +309,7 @@ class Settings(BaseModel):
         """oauthlib refuses an ``http://`` token endpoint unless ``OAUTHLIB_INSECURE_TRANSPORT``
         is set: allow it for a loopback sandbox in development mode only (outside it the
         provider URLs must be https on the provider's domain, see ``PROVIDER_DOMAINS``)."""
-        if (self.is_local or self.emulated) and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"):
+        if self.development and is_loopback_host(urlsplit(url).hostname):
             os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 
     def function_url(self, function_name: str) -> str:

@@ -46,7 +46,7 @@ def owner_credentials(ports: Ports, tenant) -> tuple[str, str]:
     from shared.accounts import passwords, policy
     from shared.models.tenant import email_key
 
-    if not (ports.settings.is_local or ports.settings.emulated):
+    if not ports.settings.development:
         raise RuntimeError("demo credentials exist in development (local or emulated) mode only")
     store = ports.store()
     path = ports.settings.z3_data_dir / PASSWORD_FILE

@@ -57,7 +57,7 @@ class Endpoint:
 
 
 def development(ports: Ports) -> bool:
-    return ports.settings.is_local or ports.settings.emulated
+    return ports.settings.development
 
 
 def check_events(events: list[str] | tuple[str, ...]) -> list[str]:

@@ -11,10 +11,9 @@ allowed. Anything else would let whoever controls the event make us fetch an int
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
-from shared.config import Settings
+from shared.config import Settings, is_loopback_host
 
 
 class UnsafeRecordingUrl(ValueError):
@@ -23,15 +22,6 @@ class UnsafeRecordingUrl(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_recording_url(settings: Settings, url: object) -> str:
@@ -46,8 +36,7 @@ def check_recording_url(settings: Settings, url: object) -> str:
         raise UnsafeRecordingUrl("the recording URL is not a URL") from None
     if parts.username is not None or parts.password is not None:
         raise UnsafeRecordingUrl("the recording URL carries user info")
-    development = settings.is_local or settings.emulated
-    if development and _loopback(host) and parts.scheme in ("http", "https"):
+    if settings.development and is_loopback_host(host) and parts.scheme in ("http", "https"):
         return url
     if parts.scheme != "https":
         raise UnsafeRecordingUrl("the recording URL is not https")

@@ -50,8 +50,5 @@ def media_origin(ports) -> str | None:
     settings = ports.settings
     if settings.backend != "gcp":
         return None
-    host = settings.storage_emulator_host
-    if host:
-        parts = urlsplit(host if "://" in host else f"http://{host}")
-        return f"{parts.scheme}://{parts.netloc}"
-    return "https://storage.googleapis.com"
+    parts = urlsplit(settings.storage_emulator_endpoint or "https://storage.googleapis.com")
+    return f"{parts.scheme}://{parts.netloc}"

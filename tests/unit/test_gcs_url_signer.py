@@ -37,8 +37,8 @@ def _store(credentials) -> GcsBlobStore:
 
 
 def test_the_emulator_signs_with_a_process_key_and_points_at_itself():
-    settings = SimpleNamespace(storage_emulator_host="127.0.0.1:9023", project="z3-local")  # what make_client reads
-    store = GcsBlobStore(make_client(settings), "b")
+    settings = SimpleNamespace(storage_emulator_endpoint="http://127.0.0.1:9023", project="z3-local")
+    store = GcsBlobStore(make_client(settings), "b", emulator_endpoint=settings.storage_emulator_endpoint)
     signer = store._signer()
     assert signer == {"credentials": _emulator_signer(), "api_access_endpoint": "http://127.0.0.1:9023"}
     url = store.signed_url("recordings/t/CA1/RE1.wav", expires=dt.timedelta(minutes=5))

@@ -38,7 +38,6 @@ Google libraries are imported inside methods: importing this module costs nothin
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import struct
@@ -46,7 +45,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
 
-from shared.config import ConfigurationError
+from shared.config import ConfigurationError, is_loopback_host
 from shared.ports import StoreUnavailable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -77,16 +76,6 @@ def _crc32c(data: bytes) -> int:
     import google_crc32c
 
     return int(google_crc32c.value(data))
-
-
-def _is_loopback(endpoint: str) -> bool:
-    host = urlsplit(endpoint).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _status(exc: BaseException) -> str:
@@ -275,7 +264,7 @@ class KmsCipher:
         endpoint = self._endpoint.rstrip("/")
         if "://" not in endpoint:
             endpoint = "http://" + endpoint
-        if not (self._allow_remote_endpoint or _is_loopback(endpoint)):
+        if not (self._allow_remote_endpoint or is_loopback_host(urlsplit(endpoint).hostname)):
             raise ConfigurationError(f"Z3_KMS_ENDPOINT={self._endpoint!r} is not a loopback address: it is meant "
                                      "for the KMS sandbox and sends no credentials; unset it to use Cloud KMS")
         return kms_v1.KeyManagementServiceClient(

@@ -43,13 +43,14 @@ def check_blob_path(path: str) -> str:
 
 
 class GcsBlobStore:
-    def __init__(self, client: storage.Client, bucket: str) -> None:
+    def __init__(self, client: storage.Client, bucket: str, *, emulator_endpoint: str | None = None) -> None:
         self._client = client
         self._bucket = client.bucket(bucket)
+        self._emulator_endpoint = emulator_endpoint  # signed URLs point there (see _signer)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "GcsBlobStore":
-        return cls(make_client(settings), settings.z3_bucket)
+        return cls(make_client(settings), settings.z3_bucket, emulator_endpoint=settings.storage_emulator_endpoint)
 
     def put(self, path: str, data: bytes, *, content_type: str = "application/octet-stream") -> BlobInfo:
         blob = self._bucket.blob(check_blob_path(path))
@@ -135,9 +136,8 @@ class GcsBlobStore:
         import google.auth.exceptions
         import google.auth.transport.requests
 
-        endpoint = getattr(self._client, "_z3_emulator_endpoint", None)
-        if endpoint:
-            return {"credentials": _emulator_signer(), "api_access_endpoint": endpoint}
+        if self._emulator_endpoint:
+            return {"credentials": _emulator_signer(), "api_access_endpoint": self._emulator_endpoint}
         credentials = self._client._credentials
         if isinstance(credentials, google.auth.credentials.Signing):
             return {"credentials": credentials}
@@ -158,16 +158,13 @@ def make_client(settings: Settings) -> Any:
     """A storage ``Client`` for the settings; with ``STORAGE_EMULATOR_HOST`` it talks to the
     emulator anonymously (the endpoint is passed explicitly: Settings, not the process
     environment, decides where blobs go)."""
-    host = settings.storage_emulator_host
-    if not host:
+    endpoint = settings.storage_emulator_endpoint
+    if not endpoint:
         return storage.Client(project=settings.project)
     from google.auth.credentials import AnonymousCredentials
 
-    endpoint = host if "://" in host else f"http://{host}"
-    client = storage.Client(project=settings.project, credentials=AnonymousCredentials(),
-                            client_options={"api_endpoint": endpoint})
-    client._z3_emulator_endpoint = endpoint  # signed URLs point at the emulator (GcsBlobStore._signer)
-    return client
+    return storage.Client(project=settings.project, credentials=AnonymousCredentials(),
+                          client_options={"api_endpoint": endpoint})
 
 
 @functools.cache
