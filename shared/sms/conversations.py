@@ -27,6 +27,7 @@ from shared.phone import try_normalize_us
 from shared.ports import Ports, Query
 from shared.sms.gate import BlockReason, SendResult, send_sms
 from shared.tenants import TenantScope
+from shared.voice.contacts import contact_path
 
 SCAN = 300
 THREAD = 100
@@ -77,10 +78,11 @@ def conversations(ports: Ports, tenant_id: str) -> list[Conversation]:
         if number and try_normalize_us(number) == number:
             grouped.setdefault(number, []).append(doc.data)
     number_ids = ids.ids_for(scope, list(grouped))
+    contacts = scope.store.get_many([scope.path(contact_path(number)) for number in grouped])  # one round trip
     out = []
     for number, messages in grouped.items():
         last = messages[0]
-        contact = scope.get(f"contacts/{number}") or {}
+        contact = contacts.get(scope.path(contact_path(number))) or {}
         out.append(Conversation(number_ids[number], number, contact.get("name"), last.get("body") or "",
                                 last.get("direction") or "", last.get("status") or "", last["created_at"],
                                 len(messages)))

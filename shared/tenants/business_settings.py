@@ -67,13 +67,6 @@ class SettingsInvalid(InvalidInput):
         self.errors = errors
 
 
-def get(store: DocumentStore, tenant_id: str) -> Tenant:
-    data = store.get(TenantScope(store, tenant_id).root)
-    if data is None:
-        raise NotFound()
-    return Tenant.from_doc(data)
-
-
 def _at(doc: dict[str, Any], path: str) -> Any:
     for key in path.split("."):
         doc = doc.get(key) if isinstance(doc, dict) else None

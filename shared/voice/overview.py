@@ -50,14 +50,6 @@ def kind_of(doc: dict[str, Any]) -> str:
 
 
 @dataclass
-class Counts:
-    calls: int = 0
-    kinds: Counter = field(default_factory=Counter)
-    booked: int = 0
-    texts: int = 0
-
-
-@dataclass
 class Overview:
     today: Counts
     week: Counts
@@ -71,12 +63,21 @@ def _start_of(day: dt.date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
 
 
 @dataclass
-class DayCounts:
+class Counts:
+    """Calls by kind, bookings and texts: of one day (kept as its summary), or summed."""
+
     calls: int = 0
     kinds: Counter = field(default_factory=Counter)
     booked: int = 0
     texts: int = 0
-    capped: bool = False
+    capped: bool = False  # a day held more than MAX_DAY_CALLS / MAX_DAY_TEXTS: partial
+
+    def add(self, other: "Counts") -> None:
+        self.calls += other.calls
+        self.kinds.update(other.kinds)
+        self.booked += other.booked
+        self.texts += other.texts
+        self.capped = self.capped or other.capped
 
     def to_doc(self, zone: zoneinfo.ZoneInfo, now: dt.datetime, day: dt.date) -> dict[str, Any]:
         return {"zone": str(zone), "calls": self.calls, "kinds": dict(self.kinds), "booked": self.booked,
@@ -84,7 +85,7 @@ class DayCounts:
                 "expire_at": _start_of(day, zone) + KEEP_SUMMARY}
 
     @classmethod
-    def from_doc(cls, data: dict[str, Any]) -> "DayCounts":
+    def from_doc(cls, data: dict[str, Any]) -> "Counts":
         return cls(int(data.get("calls") or 0), Counter({k: int(v) for k, v in (data.get("kinds") or {}).items()}),
                    int(data.get("booked") or 0), int(data.get("texts") or 0), bool(data.get("capped")))
 
@@ -94,10 +95,10 @@ def _between(scope: TenantScope, collection: str, start: dt.datetime, end: dt.da
                        .order_by("created_at", "desc").page(limit))
 
 
-def count_day(scope: TenantScope, day: dt.date, zone: zoneinfo.ZoneInfo) -> DayCounts:
+def count_day(scope: TenantScope, day: dt.date, zone: zoneinfo.ZoneInfo) -> Counts:
     """One day of the business's calls and texts, counted from the records (bounded)."""
     start, end = _start_of(day, zone), _start_of(day + dt.timedelta(days=1), zone)
-    counted = DayCounts()
+    counted = Counts()
     calls = _between(scope, "calls", start, end, MAX_DAY_CALLS)
     for doc in calls:
         counted.calls += 1
@@ -114,17 +115,17 @@ def _summary_path(day: dt.date) -> str:
 
 
 def days(scope: TenantScope, zone: zoneinfo.ZoneInfo, now: dt.datetime, first: dt.date,
-         last: dt.date) -> dict[dt.date, DayCounts]:
+         last: dt.date) -> dict[dt.date, Counts]:
     """``first`` .. ``last`` (business days), each from its kept summary when settled, else
     counted now; a settled day without a summary (or one made in another zone) is counted once
     and kept."""
     wanted = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     kept = scope.store.get_many([scope.path(_summary_path(day)) for day in wanted])
-    found: dict[dt.date, DayCounts] = {}
+    found: dict[dt.date, Counts] = {}
     for day in wanted:
         data = kept.get(scope.path(_summary_path(day)))
         if data is not None and data.get("zone") == str(zone):
-            found[day] = DayCounts.from_doc(data)
+            found[day] = Counts.from_doc(data)
             continue
         found[day] = count_day(scope, day, zone)
         if now >= _start_of(day + dt.timedelta(days=1), zone) + SETTLED:
@@ -145,16 +146,12 @@ def overview(scope: TenantScope, zone: zoneinfo.ZoneInfo, now: dt.datetime) -> O
     first_day = today - dt.timedelta(days=DAYS - 1)
     week_start = today - dt.timedelta(days=today.weekday())
     counted = days(scope, zone, now, min(first_day, week_start), today)
-    counts = {"today": Counts(), "week": Counts()}
+    week = Counts()
     for day, one in counted.items():
-        for name, since in (("today", today), ("week", week_start)):
-            if day >= since:
-                counts[name].calls += one.calls
-                counts[name].kinds.update(one.kinds)
-                counts[name].booked += one.booked
-                counts[name].texts += one.texts
+        if day >= week_start:
+            week.add(one)
     per_day = [(day, Counter(counted[day].kinds)) for day in sorted(counted) if day >= first_day]
-    return Overview(counts["today"], counts["week"], per_day, in_progress(scope, now),
+    return Overview(counted[today], week, per_day, in_progress(scope, now),
                     capped=any(one.capped for one in counted.values()))
 
 

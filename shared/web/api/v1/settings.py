@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models.tenant import Tenant
-from shared.tenants import business_settings
+from shared.tenants import business_settings, profile
 from shared.voice.preview import describe_moment, preview
 from shared.web import auth
 from shared.web.api.spec import operation
@@ -201,7 +201,7 @@ def changes_of(patch: SettingsPatch) -> dict[str, Any]:
            summary="The business's settings: greeting, hours, routing, phone menu, slots, notifications, privacy",
            response=SettingsOut)
 def get_settings() -> SettingsOut:
-    return SettingsOut.of(business_settings.get(auth.ports().store(), auth.principal().tenant_id))
+    return SettingsOut.of(profile.get(auth.ports().store(), auth.principal().tenant_id))
 
 
 @operation(blueprint, "PATCH", "/settings", action="routing.update",
@@ -238,7 +238,7 @@ class RoutePreviewOut(BaseModel):
            summary="What happens when a number calls at a weekday and time (the rules calls follow, on the "
                    "current settings)", response=RoutePreviewOut, body=RoutePreviewIn)
 def route_preview(body: RoutePreviewIn) -> RoutePreviewOut:
-    tenant = business_settings.get(auth.ports().store(), auth.principal().tenant_id)
+    tenant = profile.get(auth.ports().store(), auth.principal().tenant_id)
     answer = preview(tenant, number=body.number, weekday=body.weekday, at=dt.time.fromisoformat(body.time),
                      now=auth.now())  # a number that is not one: InvalidInput, field "number"
     route = answer.route
