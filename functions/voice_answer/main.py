@@ -15,6 +15,7 @@ from shared.providers import retell
 from shared.voice import web
 from shared.voice.answer import answer_call, answer_fallback
 from shared.voice.params import CallParams
+from shared.webhooks.twilio import verify_twilio_request
 
 web.warm(twiml=True)
 
@@ -29,7 +30,7 @@ def _handle(req: Incoming) -> Reply:
 @functions_framework.http
 def voice_answer(request):
     with warmup.answering():  # the SDK's import, if not begun yet, waits for this answer
-        return handle(request, "voice_answer", verify=web.verify_twilio_request, handler=_handle)
+        return handle(request, "voice_answer", verify=verify_twilio_request, handler=_handle)
 
 
 warmup.start(retell.SDK, retell.preload)  # last: after this module's own imports

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from shared.crm import signing, transport
 from shared.crm.endpoints import ENDPOINTS, TEST_EVENT, Endpoint, development, get_endpoint, set_enabled
@@ -41,7 +41,7 @@ RETRY_WINDOW = dt.timedelta(hours=24)
 DISABLE_AFTER = dt.timedelta(hours=24)
 FIRST_DELAY = dt.timedelta(seconds=30)
 MAX_DELAY = dt.timedelta(hours=4)
-Status = Literal["pending", "retrying", "delivered", "failed", "skipped"]
+# a delivery's status: pending, retrying, delivered, failed or skipped
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def complete(ports: Ports, args: Mapping[str, str], *, session_id: str | None) -
     state is used up even when the user refused, so a refused flow cannot be replayed."""
     session = sessions.load(ports.store(), session_id, ports.clock().now()) if session_id else None
     key = session.key if session is not None and session.stage == "active" else None
-    flow = connections.consume_state(ports, args.get("state"), provider=None, session_key=key)
+    flow = connections.consume_state(ports, args.get("state"), session_key=key)
     if args.get("error"):
         raise NotCompleted("the connection was not approved at the provider", flow, "denied")
     try:

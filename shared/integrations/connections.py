@@ -55,7 +55,6 @@ STATE_TTL = dt.timedelta(minutes=10)
 REFRESH_AHEAD = dt.timedelta(minutes=5)
 LOCK_FOR = dt.timedelta(seconds=30)
 WAIT_FOR_REFRESH = 10.0  # seconds a second caller waits for the lock holder's new token
-Status = Literal["connected", "disconnected"]
 PROVIDER_LABELS = {"quickbooks": "QuickBooks Online", "google_calendar": "Google Calendar"}
 
 
@@ -141,10 +140,10 @@ def start_flow(ports: Ports, *, tenant_id: str, provider: str, user_id: str | No
     return state
 
 
-def consume_state(ports: Ports, state: str | None, *, provider: str | None, session_key: str | None) -> PendingFlow:
-    """The flow ``state`` belongs to, used up. :class:`StateInvalid` when it is unknown, already
-    used, expired, for another provider than ``provider`` (None: any), or bound to a session this
-    request does not carry."""
+def consume_state(ports: Ports, state: str | None, *, session_key: str | None) -> PendingFlow:
+    """The flow ``state`` belongs to, used up (its provider comes from our document, so one
+    callback serves every provider). :class:`StateInvalid` when it is unknown, already used,
+    expired, or bound to a session this request does not carry."""
     if not state or len(state) > 200:
         raise StateInvalid("missing or malformed state")
     now = ports.clock().now()
@@ -161,8 +160,6 @@ def consume_state(ports: Ports, state: str | None, *, provider: str | None, sess
         raise StateInvalid("unknown or already used state")
     if data["expire_at"] <= now:
         raise StateInvalid("expired state")
-    if provider is not None and data["provider"] != provider:
-        raise StateInvalid("state is for another provider")
     binding = data["binding"]
     if binding.startswith("session:") and (not session_key or binding != session_binding(session_key)):
         raise StateInvalid("state was started in another session")

@@ -6,14 +6,10 @@ waits for an import the instance could have done before the call arrived.
 
 from __future__ import annotations
 
-# The one Twilio signature check is shared.webhooks.twilio.verify_twilio_request; this name stays
-# only while functions/voice_answer/main.py (being edited on another branch) refers to it here.
-from shared.webhooks.twilio import verify_twilio_request  # noqa: F401
 
-
-def warm(*, twiml: bool = False, retell: bool = False) -> None:
-    """Import at start-up what the request path needs: signature checking, phone numbers,
-    TwiML rendering and, for ``voice_answer`` only, the Retell SDK (~2 s)."""
+def warm(*, twiml: bool = False) -> None:
+    """Import at start-up what the request path needs: signature checking, phone numbers and
+    TwiML rendering (``voice_answer`` warms the Retell SDK itself: ``shared.warmup``)."""
     import phonenumbers  # noqa: F401  (normalising From/To on every call)
 
     import shared.webhooks.twilio  # noqa: F401
@@ -21,7 +17,3 @@ def warm(*, twiml: bool = False, retell: bool = False) -> None:
 
     if twiml:
         import twilio.twiml.voice_response  # noqa: F401
-    if retell:
-        from shared.providers import retell as retell_provider
-
-        retell_provider.preload()
