@@ -184,10 +184,12 @@ def test_a_time_no_clock_can_hold_is_a_400(client, settings, ports, business, fi
 
 
 def test_a_real_call_ended_time_is_still_taken(client, settings, ports, business):
+    """In-range times and costs are not refused by the bounds above: the event is applied."""
     response = _post_retell_raw(client, settings, "retell_webhook", json.dumps(
         {"event": "call_ended", "call": _call(start_timestamp=1772470800000, duration_ms=125_000,
                                               call_cost={"combined_cost": 21.4})}).encode())
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
+    assert response.get_json()["result"] == "applied"
 
 
 # --- request size ------------------------------------------------------------------------------

@@ -169,6 +169,22 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def token_for(ports, tenant_id: str, user_id: str, scope: str = "write") -> dict[str, str]:
+    """The Authorization header of a new personal API token of that member."""
+    _made, secret = tokens.create(ports.store(), ports.clock().now(), pepper(ports), tenant_id=tenant_id,
+                                  user_id=user_id, name=f"test-{scope}", scope=scope)
+    return bearer(secret)
+
+
+def member_token(ports, business, role: Role, scope: str = "write") -> dict[str, str]:
+    """A token of a member with ``role`` (the owner's own for owners; another role joins first)."""
+    from tests.functions.app.conftest import add_member
+
+    user_id = business.owner_id if role is Role.owner else add_member(
+        ports, business, f"{role.value}.{scope}@sunrise.example", role)
+    return token_for(ports, business.tenant_id, user_id, scope)
+
+
 # A valid body for each operation that takes one, and an invalid one (422).
 GOOD_BODIES = {
     ("PATCH", "/business"): {"name": "Renamed Dental"},

@@ -76,6 +76,14 @@ def app_client(client):
 
 
 @pytest.fixture
+def seeded(ports):
+    """Two businesses with everything the API reads (``api_world``)."""
+    from tests.functions.app.api_world import world
+
+    return world(ports)
+
+
+@pytest.fixture
 def business(ports):
     return make_business(ports)
 

@@ -10,15 +10,10 @@ import pytest
 from shared.accounts import permissions
 from shared.web.api import spec
 from shared.models.tenant import Role
-from tests.functions.app.api_world import BAD_BODIES, ROLES, Seeded, bearer, call, world
+from tests.functions.app.api_world import BAD_BODIES, ROLES, Seeded, bearer, call
 
 OPS = spec.OPERATIONS
 IDS = [f"{op.method} {op.path}" for op in OPS]
-
-
-@pytest.fixture
-def seeded(ports):
-    return world(ports)
 
 
 def _error(reply, status: int, code: str) -> None:

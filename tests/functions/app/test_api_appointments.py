@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared.accounts import tokens
 from shared.contacts import ids
 from shared.models.tenant import Role
 from shared.scheduling import appointments as A
 from shared.scheduling import slots as S
-from tests.functions.app.api_world import bearer, pepper
+from tests.functions.app.api_world import token_for
 from tests.functions.app.conftest import add_member, make_business
 from tests.functions.app.dashboard import conftest as dashboard
 from tests.functions.app.dashboard.conftest import OPTED_IN, STRANGER
@@ -31,10 +30,7 @@ def _book(scope, clock, start, phone, name):
     return booking.appointment
 
 
-def _token(ports, tenant_id, user_id, scope="write"):
-    _made, secret = tokens.create(ports.store(), ports.clock().now(), pepper(ports), tenant_id=tenant_id,
-                                  user_id=user_id, name="t", scope=scope)
-    return bearer(secret)
+_token = token_for
 
 
 def _owner(ports, business):

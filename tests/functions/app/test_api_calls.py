@@ -13,7 +13,7 @@ import pytest
 from shared.models.tenant import Role
 from shared.tenants import TenantScope
 from shared.voice.listing import listing_fields
-from tests.functions.app.api_world import AUDIO, bearer, world
+from tests.functions.app.api_world import AUDIO, bearer
 from tests.functions.app.conftest import add_member, sign_in
 from tests.functions.local import local_settings
 
@@ -21,11 +21,6 @@ from tests.functions.local import local_settings
 @pytest.fixture
 def settings(tmp_path, retell_sandbox, twilio_sandbox):
     return local_settings(tmp_path, RETELL_BASE_URL=retell_sandbox.url, TWILIO_API_BASE_URL=twilio_sandbox.url)
-
-
-@pytest.fixture
-def seeded(ports):
-    return world(ports)
 
 
 def put(scope: TenantScope, sid: str, at: dt.datetime, **fields) -> None:
@@ -259,4 +254,7 @@ def test_a_viewer_may_read_but_not_delete(app_client, ports, business, signed_in
 
     token = csrf_of(app_client.get("/").text)
     assert app_client.get("/api/v1/overview").status_code == 200
-    assert app_client.delete("/api/v1/calls/CAnope", headers={"X-CSRF-Token": token}).status_code == 403
+    scope = TenantScope(ports.store(), business.tenant_id)
+    put(scope, "CAkept", ports.clock().now(), route="ai", status="completed")
+    assert app_client.delete("/api/v1/calls/CAkept", headers={"X-CSRF-Token": token}).status_code == 403
+    assert scope.get("calls/CAkept") is not None  # refused before anything happened

@@ -10,13 +10,13 @@ import json
 import pytest
 
 from shared import consent
-from shared.accounts import audit, tokens
+from shared.accounts import audit
 from shared.contacts import ids
 from shared.models.tenant import Role
 from shared.ports import Query
 from shared.tenants import TenantScope
-from tests.functions.app.api_world import bearer, pepper
-from tests.functions.app.conftest import add_member, make_business
+from tests.functions.app.api_world import member_token
+from tests.functions.app.conftest import make_business
 
 CSV = ("Name,Phone\n"
        "Ana Lopez,(303) 555-0150\n"
@@ -28,12 +28,7 @@ CSV = ("Name,Phone\n"
        "Dee Park,+13035550154\n")
 
 
-def token(ports, business, role: Role, scope: str = "write") -> dict[str, str]:
-    user_id = business.owner_id if role is Role.owner else add_member(
-        ports, business, f"{role.value}.{scope}@sunrise.example", role)
-    _made, secret = tokens.create(ports.store(), ports.clock().now(), pepper(ports), tenant_id=business.tenant_id,
-                                  user_id=user_id, name=f"{role.value}-{scope}", scope=scope)
-    return bearer(secret)
+token = member_token
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ a route that reads across tenants."""
 
 from __future__ import annotations
 
-import pytest
 from flask import Blueprint
 
 from shared import runtime
@@ -20,7 +19,7 @@ from shared.ports import Query
 from shared.tenants import TenantScope
 from shared.web.api import spec
 from shared.web.app import create_app
-from tests.functions.app.api_world import GOOD_BODIES, Seeded, bearer, world
+from tests.functions.app.api_world import GOOD_BODIES, Seeded, bearer
 
 
 def walk(client, a: Seeded, b: Seeded, prefix: str = "") -> tuple[list[str], int]:
@@ -47,11 +46,6 @@ def walk(client, a: Seeded, b: Seeded, prefix: str = "") -> tuple[list[str], int
             if leaked:
                 failures.append(f"{where} answered A's data: {leaked}")
     return failures, called
-
-
-@pytest.fixture
-def seeded(ports):
-    return world(ports)
 
 
 def test_no_operation_reaches_another_business(app_client, ports, seeded):

@@ -11,12 +11,7 @@ from shared.accounts import tokens
 from shared.models.tenant import Role
 from shared.ports import Query
 from shared.tenants import TenantScope
-from tests.functions.app.api_world import bearer, world
-
-
-@pytest.fixture
-def seeded(ports):
-    return world(ports)
+from tests.functions.app.api_world import bearer
 
 
 def test_a_token_made_from_the_session_works_until_revoked(app_client, ports, clock, business, signed_in):

@@ -5,20 +5,14 @@ status (status code, content type, body). Bounded: a few examples per operation 
 
 from __future__ import annotations
 
-import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, Phase, given, settings
 
 from shared.models.tenant import Role
-from tests.functions.app.api_world import bearer, world
+from tests.functions.app.api_world import bearer
 
 EXAMPLES = 12
-
-
-@pytest.fixture
-def seeded(ports):
-    return world(ports)
 
 
 def test_generated_requests_get_documented_answers_and_no_5xx(ports, seeded):

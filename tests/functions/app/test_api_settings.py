@@ -10,19 +10,17 @@ import datetime as dt
 
 import pytest
 
-from shared.accounts import audit, tokens
+from shared.accounts import audit
 from shared.models.tenant import Role
 from shared.ports import Query
-from tests.functions.app.api_world import bearer, pepper
+from tests.functions.app.api_world import token_for
 from tests.functions.app.conftest import add_member
 
 SATURDAY_NOON_NY = dt.datetime(2026, 3, 7, 17, 0, tzinfo=dt.timezone.utc)
 
 
 def _token(ports, business, user_id=None, scope="write"):
-    _made, secret = tokens.create(ports.store(), ports.clock().now(), pepper(ports), tenant_id=business.tenant_id,
-                                  user_id=user_id or business.owner_id, name="t", scope=scope)
-    return bearer(secret)
+    return token_for(ports, business.tenant_id, user_id or business.owner_id, scope)
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ import datetime as dt
 
 import pytest
 
-from shared.accounts import tokens
 from shared.contacts import ids
 from shared.models.tenant import Role
 from shared.ports import Query
 from shared.tenants import TenantScope
 from shared.voice.contacts import save_contact
-from tests.functions.app.api_world import bearer, pepper
-from tests.functions.app.conftest import add_member, make_business
+from tests.functions.app.api_world import member_token
+from tests.functions.app.conftest import make_business
 from tests.functions.app.dashboard import conftest as dashboard
 from tests.functions.app.dashboard.conftest import OPTED_IN, OPTED_OUT, STRANGER
 from tests.functions.local import local_settings
@@ -30,13 +29,7 @@ def settings(tmp_path, twilio_server):
     return local_settings(tmp_path, TWILIO_API_BASE_URL=twilio_server.url)
 
 
-def token(ports, business, role: Role, scope: str = "write") -> dict[str, str]:
-    """A personal API token of a member with ``role`` (the owner's own for owners)."""
-    user_id = business.owner_id if role is Role.owner else add_member(
-        ports, business, f"{role.value}.{scope}@sunrise.example", role)
-    _made, secret = tokens.create(ports.store(), ports.clock().now(), pepper(ports), tenant_id=business.tenant_id,
-                                  user_id=user_id, name=f"{role.value}-{scope}", scope=scope)
-    return bearer(secret)
+token = member_token
 
 
 def send(app_client, headers, to: str, body: str, send_id: str = SEND_ID):

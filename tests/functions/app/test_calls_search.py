@@ -13,13 +13,8 @@ from shared.models.tenant import Role
 from shared.tenants import TenantScope
 from shared.voice.calls import RecordingEntry, add_recording, append_action
 from shared.voice.listing import listing_fields
-from tests.functions.app.api_world import bearer, world
+from tests.functions.app.api_world import bearer
 from tests.functions.app.test_api_resources import Counting
-
-
-@pytest.fixture
-def seeded(ports):
-    return world(ports)
 
 
 def put_call(scope: TenantScope, sid: str, at: dt.datetime, **fields):
